@@ -1,0 +1,62 @@
+// Per-connection state that commands read and change (database, protocol, auth, name),
+// and the figures CLIENT LIST / INFO read from other threads.
+//
+// Fields that only the connection's own thread touches are plain; fields that other
+// threads read (CLIENT LIST, CLIENT KILL filters) are atomics or guarded by `mu`.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+namespace terndb::server {
+
+struct CommandSpec;
+
+enum class ReplyMode { kOn, kOff, kSkip };
+
+struct ClientState {
+  uint64_t id = 0;
+  std::atomic<int> db{0};
+  std::atomic<int> resp{2};
+  std::atomic<bool> authenticated{false};
+  std::string user = "default";
+  int64_t created_ms = 0;
+  std::string addr;   // "ip:port" of the peer, or "/path:0" for unix sockets
+  std::string laddr;  // local address
+  int fd = -1;
+  bool is_unix = false;
+
+  // CLIENT REPLY ON|OFF|SKIP
+  ReplyMode reply_mode = ReplyMode::kOn;
+  bool skip_next_reply = false;
+  bool close_after_reply = false;
+  std::atomic<bool> no_evict{false};
+
+  // Read by other threads.
+  std::atomic<int64_t> last_interaction_ms{0};
+  std::atomic<const CommandSpec*> last_command{nullptr};
+  std::atomic<size_t> query_buffer_bytes{0};
+  std::atomic<size_t> query_buffer_free{0};
+  std::atomic<size_t> argv_bytes{0};
+  std::atomic<size_t> output_bytes{0};
+  std::atomic<size_t> output_pending{0};
+  std::atomic<uint64_t> events_flags{0};
+  std::atomic<int> multi_count{-1};  // -1 outside MULTI
+
+  std::string name() const {
+    std::lock_guard<std::mutex> g(mu);
+    return name_;
+  }
+  void set_name(std::string n) {
+    std::lock_guard<std::mutex> g(mu);
+    name_ = std::move(n);
+  }
+
+ private:
+  mutable std::mutex mu;
+  std::string name_;
+};
+
+}  // namespace terndb::server

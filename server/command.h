@@ -1,0 +1,172 @@
+// The command table: every command's name, arity, flags, key positions and docs, and the
+// function that runs it. The table is the single truth about commands: dispatch checks
+// arity and flags from it, and COMMAND INFO / COMMAND DOCS / COMMAND GETKEYS answer from it.
+//
+// A command's implementation is one function over a CommandContext: it reads arguments,
+// works on the keyspace through storage's handles, and writes a reply. It never touches
+// sockets or threads.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol/reply_builder.h"
+#include "storage/key_handle.h"
+#include "storage/keyspace.h"
+
+namespace terndb::server {
+
+class Server;
+struct ClientState;
+
+// Flag bits, named as COMMAND INFO names them.
+enum CommandFlag : uint32_t {
+  kCmdWrite = 1u << 0,
+  kCmdReadonly = 1u << 1,
+  kCmdDenyOom = 1u << 2,
+  kCmdAdmin = 1u << 3,
+  kCmdPubsub = 1u << 4,
+  kCmdNoscript = 1u << 5,
+  kCmdBlocking = 1u << 6,
+  kCmdLoading = 1u << 7,
+  kCmdStale = 1u << 8,
+  kCmdSkipMonitor = 1u << 9,
+  kCmdSkipSlowlog = 1u << 10,
+  kCmdFast = 1u << 11,
+  kCmdNoAuth = 1u << 12,
+  kCmdMayReplicate = 1u << 13,
+  kCmdNoMulti = 1u << 14,
+  kCmdAllowBusy = 1u << 15,
+  kCmdNoMandatoryKeys = 1u << 16,
+  kCmdNoAsyncLoading = 1u << 17,
+};
+
+struct CommandContext;
+using CommandHandler = void (*)(CommandContext&);
+
+// Extra key-position logic for commands whose keys are not a simple range.
+using KeyFinder = std::vector<size_t> (*)(const std::vector<std::string_view>& argv);
+
+struct CommandArgDoc {
+  std::string name;
+  std::string type;  // "key", "string", "integer", "pure-token", "oneof", "block", ...
+  std::string token;
+  bool optional = false;
+  bool multiple = false;
+};
+
+struct CommandSpec {
+  std::string name;  // lowercase; subcommands are "parent|sub"
+  int arity = 0;     // >0 exact, <0 at least -arity
+  uint32_t flags = 0;
+  int first_key = 0, last_key = 0, key_step = 0;
+  CommandHandler handler = nullptr;
+  KeyFinder key_finder = nullptr;
+  // Docs (COMMAND DOCS).
+  std::string group;  // "string", "generic", "server", "connection", ...
+  std::string summary;
+  std::string since;
+  std::string complexity;
+  std::vector<CommandArgDoc> args;
+  std::vector<std::string> acl_categories;  // "@read", "@fast"... (derived when empty)
+
+  std::map<std::string, std::unique_ptr<CommandSpec>> subcommands;
+  CommandSpec* parent = nullptr;
+  size_t id = 0;  // index for per-thread statistics
+
+  bool is_write() const { return flags & kCmdWrite; }
+  // "get", or "config|get" for subcommands.
+  const std::string& full_name() const { return name; }
+  // Key argument indexes for this invocation.
+  std::vector<size_t> keys(const std::vector<std::string_view>& argv) const;
+};
+
+class CommandTable {
+ public:
+  // Adds a command (or a subcommand when spec.name has a '|').
+  CommandSpec& add(CommandSpec spec);
+  // Lookup by lowercase name; nullptr if unknown.
+  CommandSpec* find(std::string_view lower_name) const;
+  const std::map<std::string, std::unique_ptr<CommandSpec>>& all() const { return commands_; }
+  // Every command and subcommand, indexed by id.
+  const std::vector<CommandSpec*>& by_id() const { return by_id_; }
+
+ private:
+  std::map<std::string, std::unique_ptr<CommandSpec>> commands_;
+  std::vector<CommandSpec*> by_id_;
+};
+
+// Registration: each command family file defines one of these and lists its commands.
+void register_string_commands(CommandTable& t);
+void register_key_commands(CommandTable& t);
+void register_server_commands(CommandTable& t);
+void register_connection_commands(CommandTable& t);
+void register_info_commands(CommandTable& t);
+void register_config_commands(CommandTable& t);
+void register_client_commands(CommandTable& t);
+void register_introspection_commands(CommandTable& t);
+void register_debug_commands(CommandTable& t);
+void register_all_commands(CommandTable& t);
+
+// What a handler sees.
+struct CommandContext {
+  Server& server;
+  ClientState& client;
+  const std::vector<std::string_view>& argv;
+  protocol::ReplyBuilder& reply;
+  const CommandSpec* spec;
+  int64_t now;              // ms, fixed for the whole command (expiry decisions agree)
+  bool all_locked = false;  // the caller holds every shard lock (EXEC, scripts)
+  std::atomic<uint64_t>* keyspace_hits = nullptr;
+  std::atomic<uint64_t>* keyspace_misses = nullptr;
+
+  size_t argc() const { return argv.size(); }
+  std::string_view arg(size_t i) const { return argv[i]; }
+  storage::Keyspace& keyspace();
+  int db() const;
+  // A handle on `key` in the client's database (locks its shard unless all_locked).
+  storage::KeyHandle open(std::string_view key) {
+    return storage::KeyHandle(keyspace(), db(), key, now, all_locked);
+  }
+  // Looks a key up for reading and counts a keyspace hit or miss.
+  storage::Entry* lookup_read(storage::KeyHandle& k);
+
+  // Common replies with Redis's texts.
+  void wrongtype();
+  void syntax_error();
+  void not_integer();
+  void not_float();
+  void wrong_arity();
+  void unknown_subcommand();
+};
+
+}  // namespace terndb::server
+
+namespace terndb::server {
+
+// Shorthand used by the family files' register functions.
+inline CommandSpec make_command(const char* name, int arity, uint32_t flags, int first_key,
+                                int last_key, int key_step, CommandHandler handler,
+                                const char* group, const char* since, const char* summary,
+                                const char* complexity = "O(1)") {
+  CommandSpec s;
+  s.name = name;
+  s.arity = arity;
+  s.flags = flags;
+  s.first_key = first_key;
+  s.last_key = last_key;
+  s.key_step = key_step;
+  s.handler = handler;
+  s.group = group;
+  s.since = since;
+  s.summary = summary;
+  s.complexity = complexity;
+  return s;
+}
+
+}  // namespace terndb::server

@@ -1,0 +1,214 @@
+#include "server/connection.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include "server/log.h"
+#include "server/server.h"
+#include "storage/clock.h"
+
+namespace terndb::server {
+namespace {
+
+constexpr size_t kReadChunk = 16 * 1024;
+// Arguments bigger than this make us reserve the whole frame at once (see parser hint).
+constexpr size_t kBigArg = 32 * 1024;
+
+std::string endpoint_text(const asio::generic::stream_protocol::endpoint& ep, bool is_unix,
+                          int family_hint) {
+  (void)family_hint;
+  if (is_unix) return "";
+  const sockaddr* sa = reinterpret_cast<const sockaddr*>(ep.data());
+  char host[INET6_ADDRSTRLEN] = {0};
+  int port = 0;
+  if (sa->sa_family == AF_INET) {
+    auto* in = reinterpret_cast<const sockaddr_in*>(sa);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+    port = ntohs(in->sin_port);
+    return std::string(host) + ":" + std::to_string(port);
+  }
+  if (sa->sa_family == AF_INET6) {
+    auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+    port = ntohs(in6->sin6_port);
+    return std::string(host) + ":" + std::to_string(port);
+  }
+  return "?:0";
+}
+
+}  // namespace
+
+Connection::Connection(Server& server, Worker& worker, Socket socket, bool is_unix)
+    : server_(server), worker_(worker), socket_(std::move(socket)), reply_(&out_, 2) {
+  state_ = std::make_shared<ClientState>();
+  state_->id = server_.next_client_id();
+  state_->created_ms = storage::now_ms();
+  state_->last_interaction_ms = state_->created_ms;
+  state_->is_unix = is_unix;
+  state_->fd = socket_.native_handle();
+  state_->authenticated = server_.config().text("requirepass").empty();
+  asio::error_code ec;
+  if (is_unix) {
+    std::string path = server_.config().text("unixsocket");
+    state_->addr = path + ":0";
+    state_->laddr = path + ":0";
+  } else {
+    state_->addr = endpoint_text(socket_.remote_endpoint(ec), false, 0);
+    state_->laddr = endpoint_text(socket_.local_endpoint(ec), false, 0);
+    int one = 1;
+    setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    int keepalive = static_cast<int>(server_.config().num("tcp-keepalive"));
+    if (keepalive > 0) {
+      setsockopt(socket_.native_handle(), SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+      int idle = keepalive, intvl = std::max(1, keepalive / 3), cnt = 3;
+      setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+      setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+      setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+    }
+  }
+  socket_.non_blocking(true, ec);
+}
+
+Connection::~Connection() = default;
+
+void Connection::start() {
+  server_.register_client(state_, shared_from_this(), &worker_);
+  worker_.connections[state_->id] = weak_from_this();
+  read_more();
+}
+
+void Connection::close() {
+  if (closed_) return;
+  closed_ = true;
+  asio::error_code ec;
+  socket_.shutdown(asio::socket_base::shutdown_both, ec);
+  socket_.close(ec);
+  worker_.connections.erase(state_->id);
+  server_.unregister_client(state_->id);
+}
+
+void Connection::read_more() {
+  if (closed_ || reading_ || write_in_flight_) return;
+  // Drop what was parsed; keep the unparsed tail at the front.
+  if (in_pos_ > 0) {
+    in_.erase(0, in_pos_);
+    in_pos_ = 0;
+  }
+  size_t want = kReadChunk;
+  size_t hint = parser_.hint_size();
+  if (hint > in_.size() + kBigArg) want = hint - in_.size();
+  size_t used = in_.size();
+  // Give back the memory of a past huge request.
+  if (in_.capacity() > 4 * 1024 * 1024 && used + want < in_.capacity() / 4) {
+    in_.shrink_to_fit();
+  }
+  in_.resize(used + want);
+  reading_ = true;
+  auto self = shared_from_this();
+  socket_.async_read_some(asio::buffer(in_.data() + used, in_.size() - used),
+                          [self, used](const asio::error_code& ec, size_t n) {
+                            self->in_.resize(used + (ec ? 0 : n));
+                            self->on_read(ec, n);
+                          });
+}
+
+void Connection::on_read(const asio::error_code& ec, size_t n) {
+  reading_ = false;
+  if (closed_) return;
+  if (ec || n == 0) {
+    close();
+    return;
+  }
+  worker_.stats.net_input_bytes.fetch_add(n, std::memory_order_relaxed);
+  size_t pending = in_.size() - in_pos_;
+  if (pending > static_cast<size_t>(server_.config().num("client-query-buffer-limit"))) {
+    logf(LogLevel::kWarning, "Closing client that reached max query buffer length: id=%llu addr=%s",
+         static_cast<unsigned long long>(state_->id), state_->addr.c_str());
+    close();
+    return;
+  }
+  process_input();
+  if (closed_) return;
+  state_->query_buffer_bytes.store(in_.size() - in_pos_, std::memory_order_relaxed);
+  if (!out_.empty()) {
+    flush();
+  } else if (close_when_flushed_) {
+    close();
+  } else {
+    read_more();
+  }
+}
+
+void Connection::process_input() {
+  protocol::ParserLimits limits;
+  limits.max_bulk_len = server_.config().num("proto-max-bulk-len");
+  while (!closed_ && !close_when_flushed_ && in_pos_ < in_.size()) {
+    limits.authenticated = state_->authenticated.load(std::memory_order_relaxed);
+    auto status = parser_.parse(in_.data() + in_pos_, in_.size() - in_pos_, limits);
+    if (status == protocol::ParseStatus::kNeedMore) break;
+    if (status == protocol::ParseStatus::kError) {
+      fail_protocol(parser_.error());
+      return;
+    }
+    size_t consumed = parser_.consumed();
+    if (status == protocol::ParseStatus::kCommand) execute(parser_.args());
+    in_pos_ += consumed;
+  }
+}
+
+void Connection::fail_protocol(const std::string& msg) {
+  // Redis answers the error, then closes once it is written.
+  reply_.error("ERR " + msg);
+  logf(LogLevel::kVerbose, "Protocol error (%s) from client: id=%llu addr=%s", msg.c_str(),
+       static_cast<unsigned long long>(state_->id), state_->addr.c_str());
+  close_when_flushed_ = true;
+}
+
+void Connection::flush() {
+  if (closed_ || write_in_flight_ || out_.empty()) return;
+  writing_.swap(out_);
+  out_.clear();
+  write_in_flight_ = true;
+  state_->output_pending.store(writing_.size(), std::memory_order_relaxed);
+  auto self = shared_from_this();
+  asio::async_write(socket_, asio::buffer(writing_),
+                    [self](const asio::error_code& ec, size_t n) { self->on_written(ec, n); });
+}
+
+void Connection::on_written(const asio::error_code& ec, size_t n) {
+  write_in_flight_ = false;
+  state_->output_pending.store(0, std::memory_order_relaxed);
+  if (closed_) return;
+  if (ec) {
+    close();
+    return;
+  }
+  worker_.stats.net_output_bytes.fetch_add(n, std::memory_order_relaxed);
+  // Keep a moderate buffer around for the next round; give back big ones.
+  if (writing_.capacity() > 1024 * 1024) {
+    std::string().swap(writing_);
+  } else {
+    writing_.clear();
+  }
+  if (!out_.empty()) {
+    flush();
+    return;
+  }
+  if (close_when_flushed_) {
+    close();
+    return;
+  }
+  // Commands may be waiting in the input already (pipelines larger than one read).
+  if (in_pos_ < in_.size() && !parser_.in_frame()) {
+    process_input();
+    if (closed_) return;
+    if (!out_.empty()) {
+      flush();
+      return;
+    }
+  }
+  read_more();
+}
+
+}  // namespace terndb::server

@@ -1,0 +1,347 @@
+#include "server/server.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <random>
+
+#include "server/connection.h"
+#include "server/log.h"
+#include "storage/clock.h"
+
+namespace terndb::server {
+namespace {
+
+std::string make_run_id() {
+  std::random_device rd;
+  std::mt19937_64 rng((static_cast<uint64_t>(rd()) << 32) ^ rd());
+  static const char* hex = "0123456789abcdef";
+  std::string id(40, '0');
+  for (auto& c : id) c = hex[rng() & 15];
+  return id;
+}
+
+// Enough shards that two threads rarely meet on one lock and each table stays small
+// enough to rehash quickly; fixed at start.
+unsigned shard_bits_for(size_t threads) {
+  unsigned bits = 6;  // 64 shards
+  while ((size_t{1} << bits) < threads * 16) ++bits;
+  return bits;
+}
+
+}  // namespace
+
+Server::Server(conf::Registry& config) : config_(config) {
+  size_t threads = static_cast<size_t>(config_.num("server-threads"));
+  keyspace_ = std::make_unique<storage::Keyspace>(static_cast<int>(config_.num("databases")),
+                                                  shard_bits_for(threads));
+  keyspace_->set_observer(this);
+  register_all_commands(commands_);
+  for (size_t i = 0; i < threads; ++i) {
+    auto w = std::make_unique<Worker>(i);
+    w->command_stats = std::make_unique<CommandStats[]>(commands_.by_id().size());
+    workers_.push_back(std::move(w));
+  }
+  run_id_ = make_run_id();
+  start_time_ms_ = storage::now_ms();
+}
+
+Server::~Server() = default;
+
+int64_t Server::hz() const {
+  int64_t hz = config_.num("hz");
+  return std::clamp<int64_t>(hz, 1, 500);
+}
+
+void Server::start_listeners() {
+  port_ = static_cast<int>(config_.num("port"));
+  std::vector<std::string> binds;
+  protocol::split_args(config_.text("bind"), binds);
+  asio::io_context& io = workers_[0]->io;
+  if (port_ != 0) {
+    for (auto addr : binds) {
+      // A leading '-' marks an optional address: skip it if it is not available.
+      bool optional = !addr.empty() && addr[0] == '-';
+      if (optional) addr = addr.substr(1);
+      asio::ip::address ip;
+      if (addr == "*") {
+        ip = asio::ip::address_v4::any();
+      } else if (addr == "::*") {
+        ip = asio::ip::address_v6::any();
+      } else {
+        asio::error_code ec;
+        ip = asio::ip::make_address(addr, ec);
+        if (ec) {
+          if (optional) continue;
+          throw std::runtime_error("Invalid bind address '" + addr + "'");
+        }
+      }
+      auto acc = std::make_unique<asio::ip::tcp::acceptor>(io);
+      asio::ip::tcp::endpoint ep(ip, static_cast<unsigned short>(port_));
+      asio::error_code ec;
+      acc->open(ep.protocol(), ec);
+      if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
+      if (!ec && ip.is_v6()) acc->set_option(asio::ip::v6_only(true), ec);
+      if (!ec) acc->bind(ep, ec);
+      if (!ec) acc->listen(static_cast<int>(config_.num("tcp-backlog")), ec);
+      if (ec) {
+        if (optional || (ec == asio::error::address_family_not_supported) ||
+            (ip.is_v6() && ec.value() == EADDRNOTAVAIL)) {
+          logf(LogLevel::kWarning, "Could not create server TCP listening socket %s:%d: %s",
+               addr.c_str(), port_, ec.message().c_str());
+          continue;
+        }
+        throw std::runtime_error("Could not create server TCP listening socket " + addr + ":" +
+                                 std::to_string(port_) + ": " + ec.message());
+      }
+      tcp_acceptors_.push_back(std::move(acc));
+    }
+  }
+  std::string unix_path = config_.text("unixsocket");
+  if (!unix_path.empty()) {
+    ::unlink(unix_path.c_str());
+    unix_acceptor_ = std::make_unique<asio::local::stream_protocol::acceptor>(
+        io, asio::local::stream_protocol::endpoint(unix_path));
+    int perm = static_cast<int>(config_.num("unixsocketperm"));
+    if (perm) chmod(unix_path.c_str(), static_cast<mode_t>(perm));
+  }
+  if (tcp_acceptors_.empty() && !unix_acceptor_) {
+    throw std::runtime_error("Configured to not listen anywhere, exiting.");
+  }
+  for (auto& acc : tcp_acceptors_) accept_tcp(*acc);
+  if (unix_acceptor_) accept_unix(*unix_acceptor_);
+}
+
+void Server::accept_tcp(asio::ip::tcp::acceptor& acc) {
+  Worker& w = *workers_[next_worker_.fetch_add(1) % workers_.size()];
+  acc.async_accept(w.io, [this, &acc, &w](const asio::error_code& ec, asio::ip::tcp::socket s) {
+    if (shutting_down_) return;
+    if (!ec) {
+      asio::generic::stream_protocol::socket gs(std::move(s));
+      adopt_socket(std::move(gs), w, false);
+    } else if (ec == asio::error::operation_aborted) {
+      return;
+    }
+    accept_tcp(acc);
+  });
+}
+
+void Server::accept_unix(asio::local::stream_protocol::acceptor& acc) {
+  Worker& w = *workers_[next_worker_.fetch_add(1) % workers_.size()];
+  acc.async_accept(w.io,
+                   [this, &acc, &w](const asio::error_code& ec, asio::local::stream_protocol::socket s) {
+                     if (shutting_down_) return;
+                     if (!ec) {
+                       asio::generic::stream_protocol::socket gs(std::move(s));
+                       adopt_socket(std::move(gs), w, true);
+                     } else if (ec == asio::error::operation_aborted) {
+                       return;
+                     }
+                     accept_unix(acc);
+                   });
+}
+
+void Server::adopt_socket(asio::generic::stream_protocol::socket sock, Worker& w, bool is_unix) {
+  w.stats.connections_received.fetch_add(1, std::memory_order_relaxed);
+  // Refusals are written synchronously here: short, and the socket closes right after.
+  auto refuse = [&](const char* msg) {
+    asio::error_code ec;
+    asio::write(sock, asio::buffer(std::string(msg)), ec);
+    sock.close(ec);
+    w.stats.rejected_connections.fetch_add(1, std::memory_order_relaxed);
+  };
+  if (connected_clients_.load() >= static_cast<size_t>(config_.num("maxclients"))) {
+    return refuse("-ERR max number of clients reached\r\n");
+  }
+  if (!is_unix && config_.flag("protected-mode") && config_.text("requirepass").empty() &&
+      !config_.find("bind")->set_in_file) {
+    asio::error_code ec;
+    auto ep = sock.remote_endpoint(ec);
+    const sockaddr* sa = reinterpret_cast<const sockaddr*>(ep.data());
+    bool loopback = false;
+    if (sa->sa_family == AF_INET) {
+      auto* in = reinterpret_cast<const sockaddr_in*>(sa);
+      loopback = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    } else if (sa->sa_family == AF_INET6) {
+      auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
+      loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
+                 (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127);
+    }
+    if (!loopback) {
+      return refuse(
+          "-DENIED terndb is running in protected mode: protected mode is enabled, no bind "
+          "address was configured and no password is set, so only connections from the "
+          "loopback interface are accepted. To accept other clients, do one of: set a "
+          "password (requirepass), configure bind addresses, or disable protected mode with "
+          "'CONFIG SET protected-mode no' from the loopback interface (and CONFIG REWRITE to "
+          "keep it), or start the server with '--protected-mode no'.\r\n");
+    }
+  }
+  connected_clients_.fetch_add(1);
+  auto conn = std::make_shared<Connection>(*this, w, std::move(sock), is_unix);
+  conn->start();
+}
+
+void Server::register_client(const std::shared_ptr<ClientState>& state,
+                             const std::shared_ptr<Connection>& conn, Worker* worker) {
+  std::lock_guard<std::mutex> g(clients_mu_);
+  clients_[state->id] = ClientEntry{state, conn, worker};
+}
+
+void Server::unregister_client(uint64_t id) {
+  std::lock_guard<std::mutex> g(clients_mu_);
+  if (clients_.erase(id)) connected_clients_.fetch_sub(1);
+}
+
+std::vector<ClientEntry> Server::clients_snapshot() {
+  std::lock_guard<std::mutex> g(clients_mu_);
+  std::vector<ClientEntry> out;
+  out.reserve(clients_.size());
+  for (auto& [id, e] : clients_) out.push_back(e);
+  std::sort(out.begin(), out.end(),
+            [](const ClientEntry& a, const ClientEntry& b) { return a.state->id < b.state->id; });
+  return out;
+}
+
+void Server::kill_client(const ClientEntry& entry) {
+  std::weak_ptr<Connection> weak = entry.connection;
+  asio::post(entry.worker->io, [weak]() {
+    if (auto c = weak.lock()) c->close();
+  });
+}
+
+uint64_t Server::stat_sum(std::atomic<uint64_t> WorkerStats::*field) const {
+  uint64_t n = 0;
+  for (auto& w : workers_) n += (w->stats.*field).load(std::memory_order_relaxed);
+  return n;
+}
+
+uint64_t Server::total_commands() const { return stat_sum(&WorkerStats::commands); }
+
+double Server::instantaneous_ops() const {
+  std::lock_guard<std::mutex> g(const_cast<std::mutex&>(ops_mu_));
+  if (ops_samples_.empty()) return 0;
+  double sum = 0;
+  for (double v : ops_samples_) sum += v;
+  return sum / static_cast<double>(ops_samples_.size());
+}
+
+void Server::reset_stats() {
+  for (auto& w : workers_) {
+    WorkerStats& s = w->stats;
+    s.commands = 0;
+    s.net_input_bytes = 0;
+    s.net_output_bytes = 0;
+    s.connections_received = 0;
+    s.rejected_connections = 0;
+    s.keyspace_hits = 0;
+    s.keyspace_misses = 0;
+    s.unexpected_error_replies = 0;
+    s.total_error_replies = 0;
+    for (size_t i = 0; i < commands_.by_id().size(); ++i) {
+      w->command_stats[i].calls = 0;
+      w->command_stats[i].usec = 0;
+      w->command_stats[i].rejected_calls = 0;
+      w->command_stats[i].failed_calls = 0;
+    }
+  }
+  expired_keys_ = 0;
+}
+
+void Server::key_expired(int /*db*/, std::string_view /*key*/) {
+  expired_keys_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Server::schedule_cron(Worker& w) {
+  w.cron->expires_after(std::chrono::milliseconds(1000 / hz()));
+  w.cron->async_wait([this, &w](const asio::error_code& ec) {
+    if (ec || shutting_down_) return;
+    cron(w);
+    schedule_cron(w);
+  });
+}
+
+void Server::cron(Worker& w) {
+  const int64_t now = storage::now_ms();
+  // Idle clients past `timeout` seconds are closed by their own worker.
+  int64_t timeout = config_.num("timeout");
+  if (timeout > 0) {
+    std::vector<std::shared_ptr<Connection>> idle;
+    for (auto& [id, weak] : w.connections) {
+      if (auto c = weak.lock()) {
+        if (now - c->last_interaction_ms() > timeout * 1000) idle.push_back(c);
+      }
+    }
+    for (auto& c : idle) {
+      logf(LogLevel::kVerbose, "Closing idle client");
+      c->close();
+    }
+  }
+  if (w.index != 0) return;
+  // Active expiry: at most a quarter of each cycle's time (more with higher effort).
+  if (active_expire_enabled.load()) {
+    int64_t effort = config_.num("active-expire-effort");
+    int64_t budget_us = (1000000 / hz()) * (25 + 2 * (effort - 1)) / 100;
+    keyspace_->active_expire_cycle(now, budget_us);
+  }
+  // Instantaneous ops/sec over the last 16 samples, as Redis reports it.
+  uint64_t ops = total_commands();
+  if (last_ops_time_ != 0 && now > last_ops_time_) {
+    double rate = static_cast<double>(ops - last_ops_count_) * 1000.0 /
+                  static_cast<double>(now - last_ops_time_);
+    std::lock_guard<std::mutex> g(ops_mu_);
+    ops_samples_.push_back(rate);
+    if (ops_samples_.size() > 16) ops_samples_.erase(ops_samples_.begin());
+  }
+  last_ops_count_ = ops;
+  last_ops_time_ = now;
+}
+
+void Server::request_shutdown(bool from_signal) {
+  if (shutting_down_.exchange(true)) return;
+  if (from_signal) logf(LogLevel::kWarning, "Received SIGTERM scheduling shutdown...");
+  logf(LogLevel::kWarning, "User requested shutdown...");
+  for (auto& w : workers_) {
+    asio::post(w->io, [&io = w->io]() { io.stop(); });
+  }
+}
+
+int Server::run() {
+  start_listeners();
+  signals_ = std::make_unique<asio::signal_set>(workers_[0]->io, SIGTERM, SIGINT);
+  signals_->async_wait([this](const asio::error_code& ec, int) {
+    if (!ec) request_shutdown(true);
+  });
+  for (auto& w : workers_) {
+    w->cron = std::make_unique<asio::steady_timer>(w->io);
+    schedule_cron(*w);
+  }
+  logf(LogLevel::kNotice, "Ready to accept connections");
+  for (auto& w : workers_) {
+    Worker* wp = w.get();
+    w->thread = std::thread([wp]() {
+      auto guard = asio::make_work_guard(wp->io);
+      wp->io.run();
+    });
+  }
+  for (auto& w : workers_) w->thread.join();
+  // Close everything on the way out; workers no longer run, so this thread owns it all.
+  tcp_acceptors_.clear();
+  if (unix_acceptor_) {
+    unix_acceptor_.reset();
+    ::unlink(config_.text("unixsocket").c_str());
+  }
+  signals_.reset();
+  for (auto& w : workers_) {
+    w->cron.reset();
+    std::vector<std::shared_ptr<Connection>> conns;
+    for (auto& [id, weak] : w->connections)
+      if (auto c = weak.lock()) conns.push_back(c);
+    for (auto& c : conns) c->close();
+  }
+  logf(LogLevel::kWarning, "terndb is now ready to exit, bye bye...");
+  return 0;
+}
+
+}  // namespace terndb::server

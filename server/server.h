@@ -1,0 +1,147 @@
+// The server: io threads, listeners, the client registry, statistics, and the keyspace and
+// config they share.
+//
+// Threads: `server-threads` workers, each running one asio::io_context with concurrency
+// hint 1 (no internal locking). A connection lives on one worker for its whole life;
+// accepted sockets are dealt round-robin. Worker 0 also runs the periodic jobs (active
+// expiry, instantaneous metrics) and the signal handler. Other threads reach a connection
+// only by posting to its worker.
+#pragma once
+
+#include <asio.hpp>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "conf/config_registry.h"
+#include "server/client_state.h"
+#include "server/command.h"
+#include "storage/keyspace.h"
+
+namespace terndb::server {
+
+class Connection;
+
+// Counters a worker's thread writes and any thread may read (relaxed atomics, no sharing
+// of cache lines between workers).
+struct alignas(64) WorkerStats {
+  std::atomic<uint64_t> commands{0};
+  std::atomic<uint64_t> net_input_bytes{0};
+  std::atomic<uint64_t> net_output_bytes{0};
+  std::atomic<uint64_t> connections_received{0};
+  std::atomic<uint64_t> rejected_connections{0};
+  std::atomic<uint64_t> keyspace_hits{0};
+  std::atomic<uint64_t> keyspace_misses{0};
+  std::atomic<uint64_t> unexpected_error_replies{0};
+  std::atomic<uint64_t> total_error_replies{0};
+};
+
+struct CommandStats {
+  std::atomic<uint64_t> calls{0};
+  std::atomic<uint64_t> usec{0};
+  std::atomic<uint64_t> rejected_calls{0};
+  std::atomic<uint64_t> failed_calls{0};
+};
+
+struct Worker {
+  explicit Worker(size_t i) : index(i) {}
+  size_t index;
+  asio::io_context io{1};
+  std::thread thread;
+  WorkerStats stats;
+  std::unique_ptr<CommandStats[]> command_stats;
+  // Connections owned by this worker; touched only on its thread.
+  std::unordered_map<uint64_t, std::weak_ptr<Connection>> connections;
+  std::unique_ptr<asio::steady_timer> cron;
+};
+
+// What the client registry knows of each connection; readable from any thread.
+struct ClientEntry {
+  std::shared_ptr<ClientState> state;
+  std::weak_ptr<Connection> connection;
+  Worker* worker;
+};
+
+class Server : public storage::KeyspaceObserver {
+ public:
+  explicit Server(conf::Registry& config);
+  ~Server() override;
+
+  // Binds listeners and serves until shutdown. Returns the exit code.
+  int run();
+  // Asks every worker to stop; safe from any thread.
+  void request_shutdown(bool from_signal = false);
+
+  storage::Keyspace& keyspace() { return *keyspace_; }
+  conf::Registry& config() { return config_; }
+  CommandTable& commands() { return commands_; }
+  std::vector<std::unique_ptr<Worker>>& workers() { return workers_; }
+  Worker& worker(size_t i) { return *workers_[i]; }
+
+  // Client registry.
+  uint64_t next_client_id() { return next_client_id_.fetch_add(1) + 1; }
+  void register_client(const std::shared_ptr<ClientState>& state,
+                       const std::shared_ptr<Connection>& conn, Worker* worker);
+  void unregister_client(uint64_t id);
+  std::vector<ClientEntry> clients_snapshot();
+  size_t connected_clients() const { return connected_clients_.load(); }
+  // Closes a client from any thread (posted to its worker).
+  void kill_client(const ClientEntry& entry);
+
+  // Statistics.
+  int64_t start_time_ms() const { return start_time_ms_; }
+  uint64_t total_commands() const;
+  uint64_t stat_sum(std::atomic<uint64_t> WorkerStats::*field) const;
+  uint64_t expired_keys() const { return expired_keys_.load(); }
+  double instantaneous_ops() const;
+  void reset_stats();
+  const std::string& run_id() const { return run_id_; }
+  std::string executable_path;
+  std::string config_file_path;
+  int listening_port() const { return port_; }
+  int64_t hz() const;
+  // DEBUG SET-ACTIVE-EXPIRE
+  std::atomic<bool> active_expire_enabled{true};
+
+  // KeyspaceObserver
+  void key_expired(int db, std::string_view key) override;
+
+ private:
+  void start_listeners();
+  void accept_tcp(asio::ip::tcp::acceptor& acc);
+  void accept_unix(asio::local::stream_protocol::acceptor& acc);
+  void adopt_socket(asio::generic::stream_protocol::socket sock, Worker& w, bool is_unix);
+  void schedule_cron(Worker& w);
+  void cron(Worker& w);
+  void apply_runtime_config();
+
+  conf::Registry& config_;
+  std::unique_ptr<storage::Keyspace> keyspace_;
+  CommandTable commands_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> tcp_acceptors_;
+  std::unique_ptr<asio::local::stream_protocol::acceptor> unix_acceptor_;
+  std::unique_ptr<asio::signal_set> signals_;
+  std::atomic<size_t> next_worker_{0};
+  std::atomic<uint64_t> next_client_id_{0};
+  std::atomic<size_t> connected_clients_{0};
+  std::atomic<uint64_t> expired_keys_{0};
+  std::atomic<bool> shutting_down_{false};
+  std::mutex clients_mu_;
+  std::unordered_map<uint64_t, ClientEntry> clients_;
+  int64_t start_time_ms_ = 0;
+  std::string run_id_;
+  int port_ = 0;
+  // Instantaneous ops/sec from samples taken by the cron.
+  std::mutex ops_mu_;
+  std::vector<double> ops_samples_;
+  uint64_t last_ops_count_ = 0;
+  int64_t last_ops_time_ = 0;
+};
+
+}  // namespace terndb::server

@@ -1,0 +1,84 @@
+#include "storage/key_handle.h"
+
+#include "storage/hashing.h"
+
+namespace terndb::storage {
+
+KeyHandle::KeyHandle(Keyspace& ks, int db, std::string_view key, int64_t now,
+                     bool already_locked)
+    : ks_(ks), db_(db), key_(key), hash_(hash_key(key)), now_(now) {
+  Shard& s = ks.shard(ks.shard_of(hash_));
+  if (!already_locked) lock_ = std::unique_lock<std::mutex>(s.mu);
+  table_ = &s.dbs[static_cast<size_t>(db)];
+}
+
+Entry* KeyHandle::get() {
+  if (!looked_up_) {
+    looked_up_ = true;
+    link_ = table_->find(key_, hash_);
+    if (link_) {
+      int64_t exp = (*link_)->expire_at();
+      if (exp >= 0 && exp <= now_) {
+        if (ks_.expire_on_access()) ks_.expire_entry(*table_, db_, link_);
+        link_ = nullptr;
+      }
+    }
+  }
+  return link_ ? *link_ : nullptr;
+}
+
+void KeyHandle::put(Entry* e) {
+  if (!looked_up_) get();
+  if (!link_) {
+    // A replica may still hold a hidden expired entry under this key: replace it.
+    Entry** stale = table_->find(key_, hash_);
+    if (stale) {
+      Entry* old = *stale;
+      table_->replace(stale, e);
+      free_entry(old);
+      link_ = stale;
+      return;
+    }
+    table_->insert(e, hash_);
+    link_ = table_->find(key_, hash_);
+    return;
+  }
+  Entry* old = *link_;
+  table_->replace(link_, e);
+  free_entry(old);
+}
+
+Entry* KeyHandle::detach() {
+  if (!get()) return nullptr;
+  Entry* e = table_->unlink(link_);
+  link_ = nullptr;
+  return e;
+}
+
+void KeyHandle::attach(Entry* e) {
+  table_->insert(e, hash_);
+  link_ = table_->find(key_, hash_);
+  looked_up_ = true;
+}
+
+void KeyHandle::set_expire(int64_t expire_at) {
+  Entry* e = get();
+  if (!e) return;
+  if ((expire_at >= 0) == static_cast<bool>(e->has_expire)) {
+    if (expire_at >= 0) e->set_expire_in_place(expire_at);
+    return;
+  }
+  attach(with_expire(detach(), expire_at));
+}
+
+bool KeyHandle::erase() {
+  if (!get()) return false;
+  Entry* e = table_->unlink(link_);
+  free_entry(e);
+  link_ = nullptr;
+  table_->maybe_shrink();
+  return true;
+}
+
+
+}  // namespace terndb::storage

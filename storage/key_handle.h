@@ -1,0 +1,53 @@
+// Access to one key of one database, with the key's shard locked for the handle's life
+// (unless the caller already holds the lock, e.g. inside EXEC or a multi-key command).
+//
+// get() applies lazy expiry: an entry past its expiry is deleted (on a master) or hidden
+// (on a replica) and reported absent.
+#pragma once
+
+#include <mutex>
+#include <string_view>
+
+#include "storage/keyspace.h"
+
+namespace terndb::storage {
+
+class KeyHandle {
+ public:
+  KeyHandle(Keyspace& ks, int db, std::string_view key, int64_t now, bool already_locked);
+  KeyHandle(const KeyHandle&) = delete;
+  KeyHandle& operator=(const KeyHandle&) = delete;
+
+  // The live entry, or nullptr.
+  Entry* get();
+  // Inserts, or replaces (and frees) the current entry. Takes ownership of `e`.
+  void put(Entry* e);
+  // Changing an entry in place (APPEND, SETRANGE, INCR, expiry changes): detach() takes
+  // the live entry out of the table, the caller modifies or reallocates it, and attach()
+  // puts the result back, keeping the table's counters right.
+  Entry* detach();
+  void attach(Entry* e);
+  // Sets or clears (-1) the expiry of the live entry.
+  void set_expire(int64_t expire_at);
+  // Deletes the key if present; returns whether a live key was deleted.
+  bool erase();
+
+  std::string_view key() const { return key_; }
+  uint64_t hash() const { return hash_; }
+  int db() const { return db_; }
+  Table& table() { return *table_; }
+  int64_t now() const { return now_; }
+
+ private:
+  Keyspace& ks_;
+  int db_;
+  std::string_view key_;
+  uint64_t hash_;
+  int64_t now_;
+  Table* table_;
+  std::unique_lock<std::mutex> lock_;
+  Entry** link_ = nullptr;
+  bool looked_up_ = false;
+};
+
+}  // namespace terndb::storage

@@ -1,0 +1,205 @@
+#include "storage/keyspace.h"
+
+#include <algorithm>
+
+#include "storage/clock.h"
+#include "storage/hashing.h"
+
+namespace terndb::storage {
+
+Keyspace::Keyspace(int databases, unsigned shard_bits)
+    : databases_(databases), shard_bits_(shard_bits) {
+  size_t n = size_t{1} << shard_bits;
+  shards_.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    auto s = std::make_unique<Shard>();
+    s->dbs.resize(static_cast<size_t>(databases));
+    s->expire_cursor.assign(static_cast<size_t>(databases), 0);
+    s->rng.seed(0x9e3779b97f4a7c15ull * (i + 1));
+    shards_.push_back(std::move(s));
+  }
+}
+
+void Keyspace::lock_all() {
+  for (auto& s : shards_) s->mu.lock();
+}
+
+void Keyspace::unlock_all() {
+  for (auto it = shards_.rbegin(); it != shards_.rend(); ++it) (*it)->mu.unlock();
+}
+
+size_t Keyspace::db_size(int db, bool locked) {
+  size_t n = 0;
+  for (auto& s : shards_) {
+    std::unique_lock<std::mutex> g(s->mu, std::defer_lock);
+    if (!locked) g.lock();
+    n += s->dbs[static_cast<size_t>(db)].size();
+  }
+  return n;
+}
+
+size_t Keyspace::volatile_count(int db, bool locked) {
+  size_t n = 0;
+  for (auto& s : shards_) {
+    std::unique_lock<std::mutex> g(s->mu, std::defer_lock);
+    if (!locked) g.lock();
+    n += s->dbs[static_cast<size_t>(db)].volatile_count();
+  }
+  return n;
+}
+
+void Keyspace::flush_db(int db, bool locked) {
+  for (auto& s : shards_) {
+    Table doomed;
+    {
+      std::unique_lock<std::mutex> g(s->mu, std::defer_lock);
+      if (!locked) g.lock();
+      doomed = s->dbs[static_cast<size_t>(db)].take();
+      s->expire_cursor[static_cast<size_t>(db)] = 0;
+    }
+    // `doomed` frees its entries here, outside the lock.
+  }
+}
+
+void Keyspace::flush_all(bool locked) {
+  for (int db = 0; db < databases_; ++db) flush_db(db, locked);
+}
+
+void Keyspace::swap_db(int a, int b, bool locked) {
+  if (!locked) lock_all();
+  for (auto& s : shards_) {
+    std::swap(s->dbs[static_cast<size_t>(a)], s->dbs[static_cast<size_t>(b)]);
+    std::swap(s->expire_cursor[static_cast<size_t>(a)], s->expire_cursor[static_cast<size_t>(b)]);
+  }
+  if (!locked) unlock_all();
+}
+
+void Keyspace::expire_entry(Table& t, int db, Entry** link) {
+  Entry* e = t.unlink(link);
+  if (observer_) observer_->key_expired(db, e->key());
+  free_entry(e);
+}
+
+namespace {
+constexpr int kCursorShardBits = 16;  // room for up to 65536 shards in a SCAN cursor
+constexpr int kTableCursorWidth = 64 - kCursorShardBits;
+}  // namespace
+
+uint64_t Keyspace::scan(int db, uint64_t cursor, size_t count, int64_t now,
+                        const std::function<void(const Entry*)>& fn, bool locked) {
+  size_t shard_idx = static_cast<size_t>(cursor & ((1ull << kCursorShardBits) - 1));
+  uint64_t table_cursor = cursor >> kCursorShardBits;
+  if (shard_idx >= shards_.size()) return 0;
+  size_t seen = 0;
+  // Bound the buckets visited per call, as Redis does, so sparse tables cannot stall us.
+  size_t max_steps = count * 10;
+  while (true) {
+    Shard& s = *shards_[shard_idx];
+    {
+      std::unique_lock<std::mutex> g(s.mu, std::defer_lock);
+      if (!locked) g.lock();
+      Table& t = s.dbs[static_cast<size_t>(db)];
+      do {
+        table_cursor = t.scan(
+            table_cursor,
+            [&](Entry* e) {
+              ++seen;
+              int64_t exp = e->expire_at();
+              if (exp >= 0 && exp <= now) return;
+              fn(e);
+            },
+            kTableCursorWidth);
+      } while (table_cursor != 0 && seen < count && --max_steps > 0);
+    }
+    if (table_cursor == 0) {
+      ++shard_idx;
+      if (shard_idx >= shards_.size()) return 0;
+    }
+    if (seen >= count || max_steps == 0) break;
+  }
+  return (table_cursor << kCursorShardBits) | shard_idx;
+}
+
+bool Keyspace::random_key(int db, int64_t now, std::string& out, bool locked) {
+  // Pick shards weighted by size: sample a shard at random among the non-empty ones.
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    std::vector<size_t> sizes(shards_.size());
+    size_t total = 0;
+    for (size_t i = 0; i < shards_.size(); ++i) {
+      // Reading sizes under each lock keeps TSan quiet and the numbers consistent enough.
+      std::unique_lock<std::mutex> g(shards_[i]->mu, std::defer_lock);
+      if (!locked) g.lock();
+      sizes[i] = shards_[i]->dbs[static_cast<size_t>(db)].size();
+      total += sizes[i];
+    }
+    if (total == 0) return false;
+    size_t pick = rng() % total;
+    size_t idx = 0;
+    while (pick >= sizes[idx]) pick -= sizes[idx++];
+    Shard& s = *shards_[idx];
+    std::unique_lock<std::mutex> g(s.mu, std::defer_lock);
+    if (!locked) g.lock();
+    Table& t = s.dbs[static_cast<size_t>(db)];
+    Entry* e = t.random_entry(rng);
+    if (!e) continue;
+    int64_t exp = e->expire_at();
+    if (exp >= 0 && exp <= now && attempt < 99) continue;
+    out.assign(e->key());
+    return true;
+  }
+  return false;
+}
+
+size_t Keyspace::active_expire_cycle(int64_t now, int64_t budget_us) {
+  const int64_t start = now_us();
+  size_t deleted = 0;
+  const size_t n = shards_.size();
+  size_t first = expire_shard_cursor_.fetch_add(1, std::memory_order_relaxed) % n;
+  for (size_t k = 0; k < n; ++k) {
+    Shard& s = *shards_[(first + k) % n];
+    std::lock_guard<std::mutex> g(s.mu);
+    for (int db = 0; db < databases_; ++db) {
+      Table& t = s.dbs[static_cast<size_t>(db)];
+      if (t.volatile_count() == 0) continue;
+      uint64_t& cursor = s.expire_cursor[static_cast<size_t>(db)];
+      // Walk a slice of buckets; collect the expired links first, then delete.
+      size_t buckets = 0;
+      do {
+        std::vector<std::string> expired;
+        cursor = t.scan(cursor, [&](Entry* e) {
+          int64_t exp = e->expire_at();
+          if (exp >= 0 && exp <= now) expired.emplace_back(e->key());
+        });
+        for (auto& key : expired) {
+          Entry** link = t.find(key, hash_key(key));
+          if (link) {
+            expire_entry(t, db, link);
+            ++deleted;
+          }
+        }
+        ++buckets;
+      } while (cursor != 0 && buckets < 64);
+      t.maybe_shrink();
+    }
+    if (now_us() - start > budget_us) break;
+  }
+  return deleted;
+}
+
+ShardLocks::ShardLocks(Keyspace& ks, const std::vector<size_t>& shard_indices,
+                       bool already_locked) {
+  if (already_locked) return;
+  ks_ = &ks;
+  held_ = shard_indices;
+  std::sort(held_.begin(), held_.end());
+  held_.erase(std::unique(held_.begin(), held_.end()), held_.end());
+  for (size_t i : held_) ks.shard(i).mu.lock();
+}
+
+ShardLocks::~ShardLocks() {
+  if (!ks_) return;
+  for (auto it = held_.rbegin(); it != held_.rend(); ++it) ks_->shard(*it).mu.unlock();
+}
+
+}  // namespace terndb::storage

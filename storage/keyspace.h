@@ -1,0 +1,105 @@
+// The keyspace: `databases` logical databases, split into 2^shard_bits shards by key hash.
+//
+// A shard is the unit of locking. It holds, for each database, the Table of the keys that
+// hash to it; a key therefore lives in the same shard in every database, so MOVE and
+// SWAPDB never need more than the shard locks they already hold, and a transaction that
+// must exclude everyone takes shard_count locks, not shard_count * databases.
+//
+// Lock order: shards in ascending index. Nothing else is held while waiting for a shard.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string_view>
+#include <vector>
+
+#include "storage/table.h"
+
+namespace terndb::storage {
+
+// Notified, with the shard lock held, of changes the keyspace makes on its own.
+class KeyspaceObserver {
+ public:
+  virtual ~KeyspaceObserver() = default;
+  virtual void key_expired(int db, std::string_view key) = 0;
+};
+
+struct Shard {
+  std::mutex mu;
+  std::vector<Table> dbs;
+  std::vector<uint64_t> expire_cursor;  // active expiry position per database
+  std::mt19937_64 rng{0x7e4db};
+};
+
+class Keyspace {
+ public:
+  Keyspace(int databases, unsigned shard_bits);
+
+  int databases() const { return databases_; }
+  size_t shard_count() const { return shards_.size(); }
+  unsigned shard_bits() const { return shard_bits_; }
+  size_t shard_of(uint64_t hash) const {
+    return shard_bits_ == 0 ? 0 : static_cast<size_t>(hash >> (64 - shard_bits_));
+  }
+  Shard& shard(size_t i) { return *shards_[i]; }
+
+  void set_observer(KeyspaceObserver* o) { observer_ = o; }
+  KeyspaceObserver* observer() const { return observer_; }
+  // Replicas do not delete expired keys themselves; they only hide them (set false there).
+  void set_expire_on_access(bool v) { expire_on_access_.store(v, std::memory_order_relaxed); }
+  bool expire_on_access() const { return expire_on_access_.load(std::memory_order_relaxed); }
+
+  void lock_all();
+  void unlock_all();
+
+  // These lock what they need unless `locked` says the caller holds every shard lock.
+  size_t db_size(int db, bool locked = false);
+  size_t volatile_count(int db, bool locked = false);
+  void flush_db(int db, bool locked = false);
+  void flush_all(bool locked = false);
+  void swap_db(int a, int b, bool locked = false);
+
+  // One SCAN step over database `db`: calls fn for entries until about `count` were seen
+  // or the walk ends; returns the next cursor (0 = done). The cursor holds the shard
+  // index in its low bits and the per-table reverse-binary cursor above them.
+  uint64_t scan(int db, uint64_t cursor, size_t count, int64_t now,
+                const std::function<void(const Entry*)>& fn, bool locked = false);
+  // A random live key of `db`, or empty.
+  bool random_key(int db, int64_t now, std::string& out, bool locked = false);
+
+  // Active expiry: deletes expired keys found by walking tables that hold volatile keys,
+  // for at most `budget_us` microseconds. Returns the number of keys deleted.
+  size_t active_expire_cycle(int64_t now, int64_t budget_us);
+
+  // Deletes an expired entry at *link (hooks notified). Caller holds the shard lock.
+  void expire_entry(Table& t, int db, Entry** link);
+
+ private:
+  int databases_;
+  unsigned shard_bits_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  KeyspaceObserver* observer_ = nullptr;
+  std::atomic<bool> expire_on_access_{true};
+  std::atomic<size_t> expire_shard_cursor_{0};
+};
+
+// Locks the shards of several keys in ascending order (no-op when the caller already
+// holds all locks).
+class ShardLocks {
+ public:
+  ShardLocks() = default;
+  ShardLocks(Keyspace& ks, const std::vector<size_t>& shard_indices, bool already_locked);
+  ~ShardLocks();
+  ShardLocks(const ShardLocks&) = delete;
+  ShardLocks& operator=(const ShardLocks&) = delete;
+
+ private:
+  Keyspace* ks_ = nullptr;
+  std::vector<size_t> held_;
+};
+
+}  // namespace terndb::storage

@@ -1,0 +1,176 @@
+#include "storage/table.h"
+
+#include <cstdlib>
+#include <new>
+#include <utility>
+
+#include "storage/hashing.h"
+
+namespace terndb::storage {
+namespace {
+
+constexpr size_t kMinBuckets = 4;
+
+uint64_t reverse_bits(uint64_t v, int width) {
+  v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
+  v = ((v >> 2) & 0x3333333333333333ull) | ((v & 0x3333333333333333ull) << 2);
+  v = ((v >> 4) & 0x0F0F0F0F0F0F0F0Full) | ((v & 0x0F0F0F0F0F0F0F0Full) << 4);
+  v = __builtin_bswap64(v);
+  return v >> (64 - width);
+}
+
+}  // namespace
+
+Table::~Table() { clear(); }
+
+Table::Table(Table&& o) noexcept
+    : buckets_(std::exchange(o.buckets_, nullptr)),
+      mask_(std::exchange(o.mask_, 0)),
+      size_(std::exchange(o.size_, 0)),
+      volatile_(std::exchange(o.volatile_, 0)),
+      bytes_(std::exchange(o.bytes_, 0)) {}
+
+Table& Table::operator=(Table&& o) noexcept {
+  if (this != &o) {
+    clear();
+    buckets_ = std::exchange(o.buckets_, nullptr);
+    mask_ = std::exchange(o.mask_, 0);
+    size_ = std::exchange(o.size_, 0);
+    volatile_ = std::exchange(o.volatile_, 0);
+    bytes_ = std::exchange(o.bytes_, 0);
+  }
+  return *this;
+}
+
+Entry** Table::find(std::string_view key, uint64_t hash) const {
+  if (!buckets_) return nullptr;
+  Entry** link = &buckets_[index(hash)];
+  while (*link) {
+    Entry* e = *link;
+    if (e->key_len == key.size() && memcmp(e->key().data(), key.data(), key.size()) == 0) {
+      return link;
+    }
+    link = &e->next;
+  }
+  return nullptr;
+}
+
+void Table::insert(Entry* e, uint64_t hash) {
+  if (!buckets_) {
+    resize(kMinBuckets);
+  } else if (size_ >= bucket_count()) {
+    resize(bucket_count() * 2);
+  }
+  Entry** slot = &buckets_[index(hash)];
+  e->next = *slot;
+  *slot = e;
+  ++size_;
+  if (e->has_expire) ++volatile_;
+  bytes_ += entry_memory(e);
+}
+
+void Table::replace(Entry** link, Entry* e) {
+  Entry* old = *link;
+  e->next = old->next;
+  *link = e;
+  volatile_ += static_cast<size_t>(e->has_expire) - static_cast<size_t>(old->has_expire);
+  bytes_ += entry_memory(e);
+  bytes_ -= entry_memory(old);
+}
+
+Entry* Table::unlink(Entry** link) {
+  Entry* e = *link;
+  *link = e->next;
+  e->next = nullptr;
+  --size_;
+  if (e->has_expire) --volatile_;
+  bytes_ -= entry_memory(e);
+  return e;
+}
+
+void Table::maybe_shrink() {
+  if (buckets_ && bucket_count() > kMinBuckets && size_ * 8 < bucket_count()) {
+    size_t target = kMinBuckets;
+    while (target < size_) target *= 2;
+    resize(target);
+  }
+}
+
+void Table::clear() {
+  if (!buckets_) return;
+  for (size_t i = 0; i <= mask_; ++i) {
+    Entry* e = buckets_[i];
+    while (e) {
+      Entry* next = e->next;
+      free_entry(e);
+      e = next;
+    }
+  }
+  free(buckets_);
+  buckets_ = nullptr;
+  mask_ = 0;
+  size_ = 0;
+  volatile_ = 0;
+  bytes_ = 0;
+}
+
+Table Table::take() {
+  Table t;
+  t = std::move(*this);
+  return t;
+}
+
+void Table::resize(size_t new_count) {
+  auto* nb = static_cast<Entry**>(calloc(new_count, sizeof(Entry*)));
+  if (!nb) throw std::bad_alloc();
+  size_t new_mask = new_count - 1;
+  if (buckets_) {
+    for (size_t i = 0; i <= mask_; ++i) {
+      Entry* e = buckets_[i];
+      while (e) {
+        Entry* next = e->next;
+        size_t j = hash_key(e->key()) & new_mask;
+        e->next = nb[j];
+        nb[j] = e;
+        e = next;
+      }
+    }
+    free(buckets_);
+  }
+  buckets_ = nb;
+  mask_ = new_mask;
+}
+
+uint64_t Table::scan(uint64_t cursor, const std::function<void(Entry*)>& fn, int width) const {
+  if (!buckets_) return 0;
+  const uint64_t m = mask_;
+  for (Entry* e = buckets_[cursor & m]; e; e = e->next) fn(e);
+  // Set the bits above the mask so the increment carries into the reversed high bits.
+  const uint64_t width_mask = width >= 64 ? ~0ull : ((1ull << width) - 1);
+  uint64_t v = (cursor | ~m) & width_mask;
+  v = reverse_bits(v, width);
+  v = (v + 1) & width_mask;
+  v = reverse_bits(v, width);
+  return v;
+}
+
+Entry* Table::random_entry(std::mt19937_64& rng) const {
+  if (size_ == 0) return nullptr;
+  Entry* head = nullptr;
+  while (!head) head = buckets_[rng() & mask_];
+  size_t len = 0;
+  for (Entry* e = head; e; e = e->next) ++len;
+  size_t pick = rng() % len;
+  Entry* e = head;
+  while (pick--) e = e->next;
+  return e;
+}
+
+void Table::for_each(const std::function<void(Entry*)>& fn) const {
+  if (!buckets_) return;
+  for (size_t i = 0; i <= mask_; ++i) {
+    for (Entry* e = buckets_[i]; e; e = e->next) fn(e);
+  }
+}
+
+}  // namespace terndb::storage

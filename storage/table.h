@@ -1,0 +1,80 @@
+// A chained hash table of Entry pointers: the chain link lives inside each Entry, so the
+// table adds only its bucket array (8 bytes a bucket, load factor kept between 1/8 and 1).
+//
+// Resizing rehashes the whole table at once. Tables are per (shard, database), so each
+// holds 1/shard_count of a database and a resize is short; see keyspace.h.
+//
+// scan() walks buckets in reverse-binary order (as Redis's SCAN does), which guarantees
+// that an iteration from cursor 0 to 0 visits every entry present for the whole iteration
+// even when the table grows or shrinks between calls.
+//
+// Not thread-safe: the owning shard's lock guards it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <string_view>
+
+#include "storage/entry.h"
+
+namespace terndb::storage {
+
+class Table {
+ public:
+  Table() = default;
+  ~Table();
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+  Table(Table&& o) noexcept;
+  Table& operator=(Table&& o) noexcept;
+
+  size_t size() const { return size_; }
+  size_t bucket_count() const { return mask_ + (buckets_ ? 1 : 0); }
+  // Keys that carry an expiry (the active expiry cycle skips tables with none).
+  size_t volatile_count() const { return volatile_; }
+  // Bytes of entries and values (allocator usable sizes) plus the bucket array.
+  size_t memory() const { return bytes_ + bucket_count() * sizeof(Entry*); }
+
+  // The link (bucket slot or predecessor's `next`) that points at the key's entry, or
+  // nullptr. Valid until the table is modified.
+  Entry** find(std::string_view key, uint64_t hash) const;
+  // Adds an entry whose key is not present.
+  void insert(Entry* e, uint64_t hash);
+  // Puts `e` where *link's entry was (same key). Does not free the old entry.
+  void replace(Entry** link, Entry* e);
+  // Unlinks *link's entry and returns it (not freed).
+  Entry* unlink(Entry** link);
+  // Accounting after an entry was changed in place (APPEND grew it, expiry changed...).
+  void adjust_bytes(int64_t delta) { bytes_ = static_cast<size_t>(static_cast<int64_t>(bytes_) + delta); }
+  void adjust_volatile(int64_t delta) {
+    volatile_ = static_cast<size_t>(static_cast<int64_t>(volatile_) + delta);
+  }
+  // Frees every entry.
+  void clear();
+  // Moves every entry out to the caller (FLUSH ASYNC frees them elsewhere).
+  Table take();
+
+  // Visits the chain of the bucket that `cursor` names, then returns the next cursor in
+  // reverse-binary order over `width` bits (0 once the walk is complete).
+  uint64_t scan(uint64_t cursor, const std::function<void(Entry*)>& fn, int width = 48) const;
+  // A uniformly chosen bucket's chain, then a random member of it (as Redis samples).
+  Entry* random_entry(std::mt19937_64& rng) const;
+  // Runs fn over every entry (fn must not modify the table).
+  void for_each(const std::function<void(Entry*)>& fn) const;
+
+  // Shrinks the bucket array when the table became sparse (called after deletions).
+  void maybe_shrink();
+
+ private:
+  void resize(size_t new_bucket_count);
+  size_t index(uint64_t hash) const { return hash & mask_; }
+
+  Entry** buckets_ = nullptr;
+  size_t mask_ = 0;
+  size_t size_ = 0;
+  size_t volatile_ = 0;
+  size_t bytes_ = 0;
+};
+
+}  // namespace terndb::storage

@@ -1,0 +1,271 @@
+"""Starts real servers for integration tests and talks to them over raw sockets.
+
+Every server listens on 127.0.0.1 on a port chosen free at run time and is stopped by PID
+when the test ends (also on failure). `Terndb()` starts build/terndb-server (path from the
+TERNDB_SERVER environment variable that ctest sets); `RedisServer()` starts Debian's
+redis-server for side-by-side comparisons.
+"""
+import atexit
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def terndb_binary():
+    path = os.environ.get("TERNDB_SERVER") or os.path.join(ROOT, "build", "terndb-server")
+    if not os.path.exists(path):
+        raise RuntimeError("terndb-server not found at %s (build first)" % path)
+    return path
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+_running = []
+
+
+def _cleanup():
+    for srv in list(_running):
+        srv.stop()
+
+
+atexit.register(_cleanup)
+
+
+class _Server:
+    """A server process on a free loopback port, stopped by PID."""
+
+    def __init__(self, argv, port, workdir, log_path):
+        self.port = port
+        self.workdir = workdir
+        self.log_path = log_path
+        self._log = open(log_path, "wb")
+        self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, cwd=workdir)
+        _running.append(self)
+        self.wait_ready()
+
+    def wait_ready(self, timeout=10.0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("server exited early (%s):\n%s" % (self.proc.returncode, self.log()))
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                    s.sendall(b"PING\r\n")
+                    data = s.recv(64)
+                    if data.startswith(b"+PONG") or data.startswith(b"-NOAUTH") or data.startswith(b"-LOADING"):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("server did not answer within %ss:\n%s" % (timeout, self.log()))
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=10.0):
+        if self in _running:
+            _running.remove(self)
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
+
+    def client(self, **kw):
+        """A redis-py client (Debian's python3-redis)."""
+        import redis
+        return redis.Redis(host="127.0.0.1", port=self.port, **kw)
+
+    def raw(self):
+        return RawConnection(self.port)
+
+    def cli(self, *args, input=None, timeout=60):
+        """Runs redis-cli against the server and returns its stdout (bytes)."""
+        cmd = ["redis-cli", "-p", str(self.port)] + [str(a) for a in args]
+        res = subprocess.run(cmd, input=input, capture_output=True, timeout=timeout)
+        return res.stdout
+
+
+class Terndb(_Server):
+    def __init__(self, *options, config_text=None, threads=2, extra_args=None):
+        workdir = tempfile.mkdtemp(prefix="terndb-test-")
+        port = free_port()
+        argv = [terndb_binary()]
+        if config_text is not None:
+            conf = os.path.join(workdir, "terndb.conf")
+            with open(conf, "w") as f:
+                f.write(config_text)
+            argv.append(conf)
+        argv += ["--port", str(port), "--bind", "127.0.0.1", "--dir", workdir,
+                 "--server-threads", str(threads), "--save", ""]
+        argv += [str(o) for o in options]
+        if extra_args:
+            argv += extra_args
+        super().__init__(argv, port, workdir, os.path.join(workdir, "server.log"))
+
+    def stop(self, *a, **kw):
+        rc = super().stop(*a, **kw)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        return rc
+
+
+class RedisServer(_Server):
+    """Debian's redis-server 7.0, for answers to compare against."""
+
+    def __init__(self, *options):
+        workdir = tempfile.mkdtemp(prefix="redis-ref-")
+        port = free_port()
+        argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", workdir,
+                "--save", "", "--appendonly", "no", "--daemonize", "no"] + [str(o) for o in options]
+        super().__init__(argv, port, workdir, os.path.join(workdir, "server.log"))
+
+    def stop(self, *a, **kw):
+        rc = super().stop(*a, **kw)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        return rc
+
+
+def encode_command(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        if isinstance(a, str):
+            a = a.encode()
+        elif isinstance(a, int):
+            a = str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+class RawConnection:
+    """A socket that sends RESP commands and reads back one raw reply at a time."""
+
+    def __init__(self, port, timeout=10.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buf = b""
+
+    def close(self):
+        self.sock.close()
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("connection closed")
+        self.buf += chunk
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            self._fill()
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line + b"\r\n"
+
+    def read_reply(self):
+        """Returns the exact bytes of one complete reply (nested aggregates included)."""
+        line = self._line()
+        kind = line[:1]
+        if kind in (b"+", b"-", b":", b",", b"#", b"_", b"("):
+            return line
+        if kind in (b"$", b"=", b"!"):
+            n = int(line[1:-2])
+            if n < 0:
+                return line
+            while len(self.buf) < n + 2:
+                self._fill()
+            body, self.buf = self.buf[:n + 2], self.buf[n + 2:]
+            return line + body
+        if kind in (b"*", b"~", b">", b"%", b"|"):
+            n = int(line[1:-2])
+            if n < 0:
+                return line
+            if kind in (b"%", b"|"):
+                n *= 2
+            return line + b"".join(self.read_reply() for _ in range(n))
+        raise ValueError("bad reply line %r" % line)
+
+    def call(self, *args):
+        self.send(encode_command(*args))
+        return self.read_reply()
+
+    def closed_by_peer(self, timeout=5.0):
+        """True once the server closes the connection (reads until EOF)."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                if not self.sock.recv(65536):
+                    return True
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+
+
+def main():
+    unittest.main(verbosity=2)
+
+
+class SideBySide(unittest.TestCase):
+    """Base for tests that send the same commands to terndb and redis-server 7.0 and
+    require byte-identical replies."""
+
+    terndb_options = ()
+    redis_options = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.terndb = Terndb(*cls.terndb_options)
+        cls.redis = RedisServer(*cls.redis_options)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.terndb.stop()
+        cls.redis.stop()
+
+    def setUp(self):
+        self.t = self.terndb.raw()
+        self.r = self.redis.raw()
+        for c in (self.t, self.r):
+            c.call("FLUSHALL")
+
+    def tearDown(self):
+        self.t.close()
+        self.r.close()
+
+    def same(self, *args):
+        """Sends one command to both servers; asserts equal replies; returns terndb's."""
+        ours = self.t.call(*args)
+        theirs = self.r.call(*args)
+        self.assertEqual(ours, theirs, "command %r" % (args,))
+        return ours
+
+    def script(self, commands):
+        """Runs a list of commands (each a list or a whitespace-separated string)."""
+        for cmd in commands:
+            if isinstance(cmd, str):
+                cmd = cmd.split()
+            self.same(*cmd)
