@@ -16,12 +16,13 @@ std::string lowercase(std::string_view s) {
 }
 
 std::string unknown_command_error(const std::vector<std::string_view>& argv) {
-  std::string name(argv[0].substr(0, 128));
-  std::string msg = "ERR unknown command '" + name + "', with args beginning with: ";
-  for (size_t i = 1; i < argv.size() && msg.size() < 128 + 64; ++i) {
-    msg += "'" + std::string(argv[i].substr(0, 128 - std::min<size_t>(128, msg.size()))) + "' ";
+  // Arguments are quoted one by one until the list reaches 128 bytes, as Redis does.
+  std::string args;
+  for (size_t i = 1; i < argv.size() && args.size() < 128; ++i) {
+    args += "'" + std::string(argv[i].substr(0, 128 - args.size())) + "' ";
   }
-  return msg;
+  return "ERR unknown command '" + std::string(argv[0].substr(0, 128)) +
+         "', with args beginning with: " + args;
 }
 
 bool arity_ok(const CommandSpec& spec, size_t argc) {
