@@ -176,6 +176,22 @@ bool parse_cobl(const std::vector<std::string>& args, std::string& out, std::str
   return true;
 }
 
+// File modes are written in octal ("700"), as chmod takes them.
+bool parse_octal_mode(const std::vector<std::string>& args, std::string& out, std::string& err) {
+  if (args.size() != 1 || args[0].empty() ||
+      args[0].find_first_not_of("01234567") != std::string::npos || args[0].size() > 4) {
+    err = "argument must be an octal file mode";
+    return false;
+  }
+  long v = strtol(args[0].c_str(), nullptr, 8);
+  if (v > 0777) {
+    err = "argument must be between 0 and 777 (octal) inclusive";
+    return false;
+  }
+  out = args[0];
+  return true;
+}
+
 bool parse_any_words(const std::vector<std::string>& args, std::string& out, std::string&) {
   out = join_words(args);
   return true;
@@ -232,7 +248,7 @@ void register_all_options(Registry& r) {
   c.i("port", 6379, 0, 65535);
   c.custom("bind", "* -::*", parse_bind);
   c.s("unixsocket", "").immutable = true;
-  c.i("unixsocketperm", 0, 0, 0777).immutable = true;
+  c.custom("unixsocketperm", "0", parse_octal_mode).immutable = true;
   c.i("timeout", 0, 0, kIntMax);
   c.i("tcp-keepalive", 300, 0, kIntMax);
   c.i("tcp-backlog", 511, 0, kIntMax).immutable = true;

@@ -103,7 +103,7 @@ void Server::start_listeners() {
     ::unlink(unix_path.c_str());
     unix_acceptor_ = std::make_unique<asio::local::stream_protocol::acceptor>(
         io, asio::local::stream_protocol::endpoint(unix_path));
-    int perm = static_cast<int>(config_.num("unixsocketperm"));
+    int perm = static_cast<int>(strtol(config_.text("unixsocketperm").c_str(), nullptr, 8));
     if (perm) chmod(unix_path.c_str(), static_cast<mode_t>(perm));
   }
   if (tcp_acceptors_.empty() && !unix_acceptor_) {
