@@ -180,7 +180,9 @@ void Server::adopt_socket(asio::generic::stream_protocol::socket sock, Worker& w
   }
   connected_clients_.fetch_add(1);
   auto conn = std::make_shared<Connection>(*this, w, std::move(sock), is_unix);
-  conn->start();
+  // Accept handlers run on the listener's worker; the connection belongs to `w`, so its
+  // first operations (and its entry in w.connections) happen on w's thread.
+  asio::post(w.io, [conn]() { conn->start(); });
 }
 
 void Server::register_client(const std::shared_ptr<ClientState>& state,

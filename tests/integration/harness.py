@@ -52,7 +52,13 @@ class _Server:
         self.workdir = workdir
         self.log_path = log_path
         self._log = open(log_path, "wb")
-        self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, cwd=workdir)
+        env = dict(os.environ)
+        # Sanitizer builds: stop at the first report so a test cannot pass over it.
+        env.setdefault("TSAN_OPTIONS", "halt_on_error=1 second_deadlock_stack=1")
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=0 abort_on_error=0")
+        env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1 halt_on_error=1")
+        self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, cwd=workdir,
+                                     env=env)
         _running.append(self)
         self.wait_ready()
 
@@ -93,6 +99,9 @@ class _Server:
                 self.proc.kill()
                 self.proc.wait()
         self._log.close()
+        text = self.log()
+        if "Sanitizer" in text or "runtime error:" in text:
+            raise AssertionError("sanitizer report in server log:\n" + text[-20000:])
         return self.proc.returncode
 
     def client(self, **kw):
@@ -128,9 +137,10 @@ class Terndb(_Server):
         super().__init__(argv, port, workdir, os.path.join(workdir, "server.log"))
 
     def stop(self, *a, **kw):
-        rc = super().stop(*a, **kw)
-        shutil.rmtree(self.workdir, ignore_errors=True)
-        return rc
+        try:
+            return super().stop(*a, **kw)
+        finally:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 class RedisServer(_Server):
@@ -144,9 +154,10 @@ class RedisServer(_Server):
         super().__init__(argv, port, workdir, os.path.join(workdir, "server.log"))
 
     def stop(self, *a, **kw):
-        rc = super().stop(*a, **kw)
-        shutil.rmtree(self.workdir, ignore_errors=True)
-        return rc
+        try:
+            return super().stop(*a, **kw)
+        finally:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def encode_command(*args):
