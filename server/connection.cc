@@ -90,27 +90,19 @@ void Connection::close() {
 
 void Connection::read_more() {
   if (closed_ || reading_ || write_in_flight_) return;
-  // Drop what was parsed; keep the unparsed tail at the front.
-  if (in_pos_ > 0) {
-    in_.erase(0, in_pos_);
-    in_pos_ = 0;
-  }
   size_t want = kReadChunk;
   size_t hint = parser_.hint_size();
+  // A large argument in flight: make room for the whole frame at once.
   if (hint > in_.size() + kBigArg) want = hint - in_.size();
-  size_t used = in_.size();
-  // Give back the memory of a past huge request.
-  if (in_.capacity() > 4 * 1024 * 1024 && used + want < in_.capacity() / 4) {
-    in_.shrink_to_fit();
-  }
-  in_.resize(used + want);
+  in_.release_if_oversized(4 * 1024 * 1024);
+  char* dst = in_.prepare(want);
+  size_t room = in_.writable();
   reading_ = true;
   auto self = shared_from_this();
-  socket_.async_read_some(asio::buffer(in_.data() + used, in_.size() - used),
-                          [self, used](const asio::error_code& ec, size_t n) {
-                            self->in_.resize(used + (ec ? 0 : n));
-                            self->on_read(ec, n);
-                          });
+  socket_.async_read_some(asio::buffer(dst, room), [self](const asio::error_code& ec, size_t n) {
+    if (!ec) self->in_.commit(n);
+    self->on_read(ec, n);
+  });
 }
 
 void Connection::on_read(const asio::error_code& ec, size_t n) {
@@ -121,7 +113,7 @@ void Connection::on_read(const asio::error_code& ec, size_t n) {
     return;
   }
   worker_.stats.net_input_bytes.fetch_add(n, std::memory_order_relaxed);
-  size_t pending = in_.size() - in_pos_;
+  size_t pending = in_.size();
   if (pending > static_cast<size_t>(server_.config().num("client-query-buffer-limit"))) {
     logf(LogLevel::kWarning, "Closing client that reached max query buffer length: id=%llu addr=%s",
          static_cast<unsigned long long>(state_->id), state_->addr.c_str());
@@ -130,7 +122,7 @@ void Connection::on_read(const asio::error_code& ec, size_t n) {
   }
   process_input();
   if (closed_) return;
-  state_->query_buffer_bytes.store(in_.size() - in_pos_, std::memory_order_relaxed);
+  state_->query_buffer_bytes.store(in_.size(), std::memory_order_relaxed);
   if (!out_.empty()) {
     flush();
   } else if (close_when_flushed_) {
@@ -143,9 +135,9 @@ void Connection::on_read(const asio::error_code& ec, size_t n) {
 void Connection::process_input() {
   protocol::ParserLimits limits;
   limits.max_bulk_len = server_.config().num("proto-max-bulk-len");
-  while (!closed_ && !close_when_flushed_ && in_pos_ < in_.size()) {
+  while (!closed_ && !close_when_flushed_ && in_.size() > 0) {
     limits.authenticated = state_->authenticated.load(std::memory_order_relaxed);
-    auto status = parser_.parse(in_.data() + in_pos_, in_.size() - in_pos_, limits);
+    auto status = parser_.parse(in_.data(), in_.size(), limits);
     if (status == protocol::ParseStatus::kNeedMore) break;
     if (status == protocol::ParseStatus::kError) {
       fail_protocol(parser_.error());
@@ -153,7 +145,7 @@ void Connection::process_input() {
     }
     size_t consumed = parser_.consumed();
     if (status == protocol::ParseStatus::kCommand) execute(parser_.args());
-    in_pos_ += consumed;
+    in_.consume(consumed);
   }
 }
 
@@ -200,7 +192,7 @@ void Connection::on_written(const asio::error_code& ec, size_t n) {
     return;
   }
   // Commands may be waiting in the input already (pipelines larger than one read).
-  if (in_pos_ < in_.size() && !parser_.in_frame()) {
+  if (in_.size() > 0 && !parser_.in_frame()) {
     process_input();
     if (closed_) return;
     if (!out_.empty()) {

@@ -15,6 +15,7 @@
 #include "protocol/reply_builder.h"
 #include "protocol/resp_parser.h"
 #include "server/client_state.h"
+#include "server/input_buffer.h"
 
 namespace terndb::server {
 
@@ -48,8 +49,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<ClientState> state_;
   protocol::RequestParser parser_;
   protocol::ReplyBuilder reply_;
-  std::string in_;         // unparsed request bytes from in_pos_
-  size_t in_pos_ = 0;
+  InputBuffer in_;         // unparsed request bytes
   std::string out_;        // replies being accumulated
   std::string writing_;    // replies in flight
   bool write_in_flight_ = false;

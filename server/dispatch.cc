@@ -53,7 +53,7 @@ void Connection::execute(const std::vector<std::string_view>& argv) {
 
   thread_local std::string name;
   name.assign(argv[0]);
-  for (auto& c : name) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+  for (auto& c : name) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
   CommandSpec* spec = server_.commands().find(name);
   if (!spec) return reject(unknown_command_error(argv), nullptr);
   if (!spec->subcommands.empty()) {
