@@ -24,6 +24,7 @@ CommandSpec& CommandTable::add(CommandSpec spec) {
   by_id_.push_back(p);
   auto bar = p->name.find('|');
   if (bar == std::string::npos) {
+    index_[p->name] = p;
     commands_[p->name] = std::move(owned);
   } else {
     CommandSpec* parent = commands_.at(p->name.substr(0, bar)).get();
@@ -31,11 +32,6 @@ CommandSpec& CommandTable::add(CommandSpec spec) {
     parent->subcommands[p->name.substr(bar + 1)] = std::move(owned);
   }
   return *p;
-}
-
-CommandSpec* CommandTable::find(std::string_view lower_name) const {
-  auto it = commands_.find(std::string(lower_name));
-  return it == commands_.end() ? nullptr : it->second.get();
 }
 
 void register_all_commands(CommandTable& t) {

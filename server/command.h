@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "protocol/reply_builder.h"
@@ -91,13 +92,18 @@ class CommandTable {
   // Adds a command (or a subcommand when spec.name has a '|').
   CommandSpec& add(CommandSpec spec);
   // Lookup by lowercase name; nullptr if unknown.
-  CommandSpec* find(std::string_view lower_name) const;
+  CommandSpec* find(const std::string& lower_name) const {
+    auto it = index_.find(lower_name);
+    return it == index_.end() ? nullptr : it->second;
+  }
   const std::map<std::string, std::unique_ptr<CommandSpec>>& all() const { return commands_; }
   // Every command and subcommand, indexed by id.
   const std::vector<CommandSpec*>& by_id() const { return by_id_; }
 
  private:
   std::map<std::string, std::unique_ptr<CommandSpec>> commands_;
+  // Hash index for dispatch (names are short: no allocation for the lookup key).
+  std::unordered_map<std::string, CommandSpec*> index_;
   std::vector<CommandSpec*> by_id_;
 };
 

@@ -114,7 +114,7 @@ void Connection::on_read(const asio::error_code& ec, size_t n) {
   }
   worker_.stats.net_input_bytes.fetch_add(n, std::memory_order_relaxed);
   size_t pending = in_.size();
-  if (pending > static_cast<size_t>(server_.config().num("client-query-buffer-limit"))) {
+  if (pending > static_cast<size_t>(server_.opt_query_buffer_limit.num.load(std::memory_order_relaxed))) {
     logf(LogLevel::kWarning, "Closing client that reached max query buffer length: id=%llu addr=%s",
          static_cast<unsigned long long>(state_->id), state_->addr.c_str());
     close();
@@ -134,7 +134,7 @@ void Connection::on_read(const asio::error_code& ec, size_t n) {
 
 void Connection::process_input() {
   protocol::ParserLimits limits;
-  limits.max_bulk_len = server_.config().num("proto-max-bulk-len");
+  limits.max_bulk_len = server_.opt_proto_max_bulk_len.num.load(std::memory_order_relaxed);
   while (!closed_ && !close_when_flushed_ && in_.size() > 0) {
     limits.authenticated = state_->authenticated.load(std::memory_order_relaxed);
     auto status = parser_.parse(in_.data(), in_.size(), limits);

@@ -32,7 +32,10 @@ unsigned shard_bits_for(size_t threads) {
 
 }  // namespace
 
-Server::Server(conf::Registry& config) : config_(config) {
+Server::Server(conf::Registry& config)
+    : opt_proto_max_bulk_len(*config.find("proto-max-bulk-len")),
+      opt_query_buffer_limit(*config.find("client-query-buffer-limit")),
+      config_(config) {
   size_t threads = static_cast<size_t>(config_.num("server-threads"));
   keyspace_ = std::make_unique<storage::Keyspace>(static_cast<int>(config_.num("databases")),
                                                   shard_bits_for(threads));

@@ -105,6 +105,9 @@ class Server : public storage::KeyspaceObserver {
   std::string config_file_path;
   int listening_port() const { return port_; }
   int64_t hz() const;
+  // Options read on every request, looked up once (values are atomics in the registry).
+  const conf::Option& opt_proto_max_bulk_len;
+  const conf::Option& opt_query_buffer_limit;
   // DEBUG SET-ACTIVE-EXPIRE
   std::atomic<bool> active_expire_enabled{true};
 
