@@ -9,12 +9,24 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <vector>
+
+#include "storage/waiting.h"
 
 namespace terndb::server {
 
 struct CommandSpec;
 
 enum class ReplyMode { kOn, kOff, kSkip };
+
+// MULTI / WATCH state; only the connection's own thread touches it.
+struct TransactionState {
+  bool active = false;  // between MULTI and EXEC/DISCARD
+  bool failed = false;  // a command was refused while queueing: EXEC aborts
+  std::vector<std::vector<std::string>> queued;
+  std::shared_ptr<storage::WatchFlag> watch_flag;    // set dirty by writes to watched keys
+  std::vector<std::pair<int, std::string>> watched;  // (db, key)
+};
 
 struct ClientState {
   uint64_t id = 0;
@@ -44,6 +56,8 @@ struct ClientState {
   std::atomic<size_t> output_pending{0};
   std::atomic<uint64_t> events_flags{0};
   std::atomic<int> multi_count{-1};  // -1 outside MULTI
+  std::atomic<bool> blocked{false};
+  TransactionState tx;
 
   std::string name() const {
     std::lock_guard<std::mutex> g(mu);

@@ -249,6 +249,7 @@ void append_command(CommandContext& c) {
   size_t new_len = old_len + add.size();
   if (add.empty()) return c.reply.integer(static_cast<int64_t>(old_len));
   Entry* n = ensure_raw(k, new_len);
+  k.mark_modified();
   memcpy(n->str_data_mut() + old_len, add.data(), add.size());
   storage::set_raw_length(n, static_cast<uint32_t>(new_len));
   c.reply.integer(static_cast<int64_t>(new_len));
@@ -270,6 +271,7 @@ void setrange_command(CommandContext& c) {
   }
   size_t new_len = std::max(cur_len, static_cast<size_t>(offset) + value.size());
   Entry* d = ensure_raw(k, new_len);
+  k.mark_modified();
   if (new_len > cur_len) memset(d->str_data_mut() + cur_len, 0, new_len - cur_len);
   memcpy(d->str_data_mut() + offset, value.data(), value.size());
   storage::set_raw_length(d, static_cast<uint32_t>(new_len));
@@ -318,6 +320,7 @@ void incr_generic(CommandContext& c, int64_t delta) {
   value += delta;
   if (e && e->value_encoding() == Encoding::kInt) {
     e->set_int_in_place(value);
+    k.mark_modified();
   } else {
     k.put(storage::make_int_entry(c.arg(1), value, e ? e->expire_at() : -1));
   }

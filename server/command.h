@@ -23,7 +23,10 @@
 namespace terndb::server {
 
 class Server;
+class Connection;
 struct ClientState;
+struct Worker;
+struct BlockRequest;
 
 // Flag bits, named as COMMAND INFO names them.
 enum CommandFlag : uint32_t {
@@ -117,6 +120,7 @@ void register_config_commands(CommandTable& t);
 void register_client_commands(CommandTable& t);
 void register_introspection_commands(CommandTable& t);
 void register_debug_commands(CommandTable& t);
+void register_transaction_commands(CommandTable& t);
 void register_all_commands(CommandTable& t);
 
 // What a handler sees.
@@ -130,6 +134,8 @@ struct CommandContext {
   bool all_locked = false;  // the caller holds every shard lock (EXEC, scripts)
   std::atomic<uint64_t>* keyspace_hits = nullptr;
   std::atomic<uint64_t>* keyspace_misses = nullptr;
+  Worker* worker = nullptr;
+  Connection* connection = nullptr;  // null when no client connection runs the command
 
   size_t argc() const { return argv.size(); }
   std::string_view arg(size_t i) const { return argv[i]; }
@@ -141,6 +147,13 @@ struct CommandContext {
   }
   // Looks a key up for reading and counts a keyspace hit or miss.
   storage::Entry* lookup_read(storage::KeyHandle& k);
+
+  // Blocking commands: whether the client may block now (not inside MULTI/EXEC or a
+  // script, where blocking commands answer as if they timed out), and parking it.
+  // block() must be called while the command still holds the shard locks of all the keys
+  // (see server/blocking.h).
+  bool can_block() const { return connection != nullptr && !all_locked; }
+  void block(BlockRequest&& request);
 
   // Common replies with Redis's texts.
   void wrongtype();

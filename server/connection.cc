@@ -4,9 +4,12 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include "server/blocking.h"
+#include "server/dispatch.h"
 #include "server/log.h"
 #include "server/server.h"
 #include "storage/clock.h"
+#include "storage/hashing.h"
 
 namespace terndb::server {
 namespace {
@@ -81,6 +84,18 @@ void Connection::start() {
 void Connection::close() {
   if (closed_) return;
   closed_ = true;
+  if (blocked_) {
+    blocked_->claim();
+    leave_blocked();
+  }
+  if (state_->tx.watch_flag) {
+    // Forget our WATCHes so writers stop marking a dead client.
+    for (auto& [db, key] : state_->tx.watched) {
+      storage::Shard& s = server_.keyspace().shard(server_.keyspace().shard_of(storage::hash_key(key)));
+      std::lock_guard<std::mutex> g(s.mu);
+      s.watches.remove(db, key, state_->tx.watch_flag.get());
+    }
+  }
   asio::error_code ec;
   socket_.shutdown(asio::socket_base::shutdown_both, ec);
   socket_.close(ec);
@@ -135,7 +150,7 @@ void Connection::on_read(const asio::error_code& ec, size_t n) {
 void Connection::process_input() {
   protocol::ParserLimits limits;
   limits.max_bulk_len = server_.opt_proto_max_bulk_len.num.load(std::memory_order_relaxed);
-  while (!closed_ && !close_when_flushed_ && in_.size() > 0) {
+  while (!closed_ && !close_when_flushed_ && !blocked_ && in_.size() > 0) {
     limits.authenticated = state_->authenticated.load(std::memory_order_relaxed);
     auto status = parser_.parse(in_.data(), in_.size(), limits);
     if (status == protocol::ParseStatus::kNeedMore) break;
@@ -192,7 +207,7 @@ void Connection::on_written(const asio::error_code& ec, size_t n) {
     return;
   }
   // Commands may be waiting in the input already (pipelines larger than one read).
-  if (in_.size() > 0 && !parser_.in_frame()) {
+  if (in_.size() > 0 && !parser_.in_frame() && !blocked_) {
     process_input();
     if (closed_) return;
     if (!out_.empty()) {
@@ -201,6 +216,93 @@ void Connection::on_written(const asio::error_code& ec, size_t n) {
     }
   }
   read_more();
+}
+
+}  // namespace terndb::server
+
+namespace terndb::server {
+
+void Connection::enter_blocked(const std::shared_ptr<BlockedClient>& waiter) {
+  blocked_ = waiter;
+  state_->blocked.store(true);
+  server_.blocked_clients.fetch_add(1);
+  arm_block_timer();
+}
+
+void Connection::arm_block_timer() {
+  int64_t deadline = blocked_->request().deadline_ms;
+  if (deadline <= 0) return;
+  if (!block_timer_) block_timer_ = std::make_unique<asio::steady_timer>(worker_.io);
+  int64_t wait_ms = std::max<int64_t>(1, deadline - storage::now_ms());
+  block_timer_->expires_after(std::chrono::milliseconds(wait_ms));
+  std::weak_ptr<Connection> weak = weak_from_this();
+  std::shared_ptr<BlockedClient> waiter = blocked_;
+  block_timer_->async_wait([weak, waiter](const asio::error_code& ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->blocked_ != waiter) return;
+    if (!waiter->claim()) {
+      // A serving thread holds the claim; its reply is on its way, or it gives the claim
+      // back: look again shortly.
+      self->arm_block_timer();
+      return;
+    }
+    protocol::ReplyBuilder reply(&self->out_, waiter->resp());
+    waiter->request().on_timeout(reply);
+    self->leave_blocked();
+    self->resume();
+  });
+}
+
+void Connection::leave_blocked() {
+  if (!blocked_) return;
+  blocked_->leave_queues(server_.keyspace());
+  if (block_timer_) block_timer_->cancel();
+  blocked_.reset();
+  state_->blocked.store(false);
+  server_.blocked_clients.fetch_sub(1);
+}
+
+void Connection::finish_blocked(const std::shared_ptr<BlockedClient>& waiter, std::string reply) {
+  if (closed_ || blocked_ != waiter) return;
+  out_ += reply;
+  leave_blocked();
+  resume();
+}
+
+void Connection::retry_blocked(const std::shared_ptr<BlockedClient>& waiter) {
+  if (closed_ || blocked_ != waiter || !waiter->claim()) return;
+  leave_blocked();
+  // Run the command again from the top: it serves itself or blocks anew.
+  std::vector<std::string> argv = waiter->argv();
+  std::vector<std::string_view> views(argv.begin(), argv.end());
+  execute(views);
+  resume();
+}
+
+bool Connection::unblock(const std::string& error) {
+  if (!blocked_ || !blocked_->claim()) return false;
+  protocol::ReplyBuilder reply(&out_, blocked_->resp());
+  if (error.empty()) {
+    blocked_->request().on_timeout(reply);
+  } else {
+    reply.error(error);
+  }
+  leave_blocked();
+  resume();
+  return true;
+}
+
+void Connection::resume() {
+  if (closed_) return;
+  process_input();
+  if (closed_) return;
+  if (!out_.empty()) {
+    flush();
+  } else if (close_when_flushed_) {
+    close();
+  } else {
+    read_more();
+  }
 }
 
 }  // namespace terndb::server

@@ -32,6 +32,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Closes the socket now (on the owning worker's thread).
   void close();
   const std::shared_ptr<ClientState>& state() const { return state_; }
+  Server& server() { return server_; }
+
+  // Blocking commands (see blocking.h): park the client, deliver the reply that a serving
+  // thread wrote, rerun the command on this thread, or end the wait (timeout or CLIENT
+  // UNBLOCK). All run on this connection's thread.
+  void enter_blocked(const std::shared_ptr<class BlockedClient>& waiter);
+  void finish_blocked(const std::shared_ptr<class BlockedClient>& waiter, std::string reply);
+  void retry_blocked(const std::shared_ptr<class BlockedClient>& waiter);
+  // CLIENT UNBLOCK: answer as a timeout, or with `error` when not empty. False when the
+  // client was not blocked (or already being served).
+  bool unblock(const std::string& error);
   int64_t last_interaction_ms() const { return state_->last_interaction_ms.load(); }
 
  private:
@@ -42,6 +53,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void flush();
   void on_written(const asio::error_code& ec, size_t n);
   void fail_protocol(const std::string& msg);
+  void leave_blocked();
+  void arm_block_timer();
+  void resume();
 
   Server& server_;
   Worker& worker_;
@@ -56,6 +70,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool reading_ = false;
   bool closed_ = false;
   bool close_when_flushed_ = false;
+  std::shared_ptr<class BlockedClient> blocked_;
+  std::unique_ptr<asio::steady_timer> block_timer_;
 };
 
 }  // namespace terndb::server

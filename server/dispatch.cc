@@ -1,10 +1,14 @@
-// Running one parsed command on a connection: lookup, arity and auth checks with Redis's
-// error texts, the call itself, and per-command statistics.
+// Running commands: lookup, arity and auth checks with Redis's error texts, MULTI queueing,
+// the call itself, and per-command statistics.
+#include "server/dispatch.h"
+
 #include <cctype>
 
+#include "server/blocking.h"
 #include "server/connection.h"
 #include "server/server.h"
 #include "storage/clock.h"
+#include "storage/hashing.h"
 
 namespace terndb::server {
 namespace {
@@ -30,31 +34,28 @@ bool arity_ok(const CommandSpec& spec, size_t argc) {
   return (a > 0 && static_cast<size_t>(a) == argc) || (a < 0 && argc >= static_cast<size_t>(-a));
 }
 
+// Commands that run at once even between MULTI and EXEC.
+bool runs_inside_multi(const CommandSpec& spec) {
+  const std::string& n = spec.parent ? spec.parent->name : spec.name;
+  return n == "exec" || n == "discard" || n == "multi" || n == "watch" || n == "quit" ||
+         n == "reset" || n == "unwatch";
+}
+
 }  // namespace
 
-void Connection::execute(const std::vector<std::string_view>& argv) {
-  const int64_t start_us = storage::now_us();
-  state_->last_interaction_ms.store(start_us / 1000, std::memory_order_relaxed);
-  WorkerStats& stats = worker_.stats;
-
-  // CLIENT REPLY OFF / SKIP: run the command but throw its reply away.
-  std::string discarded;
-  bool discard = state_->reply_mode == ReplyMode::kOff || state_->skip_next_reply;
-  state_->skip_next_reply = false;
-  if (discard) reply_.set_output(&discarded);
-  reply_.set_resp(state_->resp.load(std::memory_order_relaxed));
-
-  auto reject = [&](const std::string& err, CommandSpec* spec) {
-    reply_.error(err);
-    stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
-    if (spec) worker_.command_stats[spec->id].rejected_calls.fetch_add(1, std::memory_order_relaxed);
-    if (discard) reply_.set_output(&out_);
+CommandSpec* resolve_command(Server& server, Worker& worker, ClientState& client,
+                             const std::vector<std::string_view>& argv,
+                             protocol::ReplyBuilder& reply) {
+  auto reject = [&](const std::string& err, CommandSpec* spec) -> CommandSpec* {
+    reply.error(err);
+    worker.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
+    if (spec) worker.command_stats[spec->id].rejected_calls.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
   };
-
   thread_local std::string name;
   name.assign(argv[0]);
   for (auto& c : name) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-  CommandSpec* spec = server_.commands().find(name);
+  CommandSpec* spec = server.commands().find(name);
   if (!spec) return reject(unknown_command_error(argv), nullptr);
   if (!spec->subcommands.empty()) {
     if (argv.size() < 2) {
@@ -73,30 +74,74 @@ void Connection::execute(const std::vector<std::string_view>& argv) {
   if (!arity_ok(*spec, argv.size())) {
     return reject("ERR wrong number of arguments for '" + spec->name + "' command", spec);
   }
-  if (!state_->authenticated.load(std::memory_order_relaxed) && !(spec->flags & kCmdNoAuth)) {
+  if (!client.authenticated.load(std::memory_order_relaxed) && !(spec->flags & kCmdNoAuth)) {
     return reject("NOAUTH Authentication required.", spec);
   }
+  return spec;
+}
 
-  CommandContext ctx{server_, *state_, argv, reply_, spec, start_us / 1000};
-  ctx.keyspace_hits = &stats.keyspace_hits;
-  ctx.keyspace_misses = &stats.keyspace_misses;
-  std::string* sink = reply_.output();
+void invoke_command(CommandContext& ctx, Worker& worker) {
+  const int64_t start_us = ctx.now * 1000;
+  std::string* sink = ctx.reply.output();
   const size_t reply_start = sink->size();
-  spec->handler(ctx);
+  ctx.keyspace_hits = &worker.stats.keyspace_hits;
+  ctx.keyspace_misses = &worker.stats.keyspace_misses;
+  ctx.worker = &worker;
+  ctx.spec->handler(ctx);
   const bool failed = sink->size() > reply_start && (*sink)[reply_start] == '-';
-
   const int64_t end_us = storage::now_us();
-  CommandStats& cs = worker_.command_stats[spec->id];
+  CommandStats& cs = worker.command_stats[ctx.spec->id];
   cs.calls.fetch_add(1, std::memory_order_relaxed);
-  cs.usec.fetch_add(static_cast<uint64_t>(end_us - start_us), std::memory_order_relaxed);
+  cs.usec.fetch_add(static_cast<uint64_t>(std::max<int64_t>(0, end_us - start_us)),
+                    std::memory_order_relaxed);
   if (failed) {
     cs.failed_calls.fetch_add(1, std::memory_order_relaxed);
-    stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
+    worker.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
   }
-  stats.commands.fetch_add(1, std::memory_order_relaxed);
-  state_->last_command.store(spec, std::memory_order_relaxed);
+  worker.stats.commands.fetch_add(1, std::memory_order_relaxed);
+  ctx.client.last_command.store(ctx.spec, std::memory_order_relaxed);
+}
+
+void Connection::execute(const std::vector<std::string_view>& argv) {
+  const int64_t start_us = storage::now_us();
+  state_->last_interaction_ms.store(start_us / 1000, std::memory_order_relaxed);
+
+  // CLIENT REPLY OFF / SKIP: run the command but throw its reply away.
+  std::string discarded;
+  bool discard = state_->reply_mode == ReplyMode::kOff || state_->skip_next_reply;
+  state_->skip_next_reply = false;
+  if (discard) reply_.set_output(&discarded);
+  reply_.set_resp(state_->resp.load(std::memory_order_relaxed));
+
+  CommandSpec* spec = resolve_command(server_, worker_, *state_, argv, reply_);
+  TransactionState& tx = state_->tx;
+  if (!spec) {
+    if (tx.active) tx.failed = true;  // EXEC will answer EXECABORT
+  } else if (tx.active && !runs_inside_multi(*spec)) {
+    tx.queued.emplace_back(argv.begin(), argv.end());
+    state_->multi_count.store(static_cast<int>(tx.queued.size()), std::memory_order_relaxed);
+    reply_.simple("QUEUED");
+  } else {
+    CommandContext ctx{server_, *state_, argv, reply_, spec, start_us / 1000};
+    ctx.connection = this;
+    invoke_command(ctx, worker_);
+  }
   if (discard) reply_.set_output(&out_);
   if (state_->close_after_reply) close_when_flushed_ = true;
+}
+
+void CommandContext::block(BlockRequest&& request) {
+  std::vector<std::string> args(argv.begin(), argv.end());
+  std::vector<std::string> keys = request.keys;
+  auto waiter = std::make_shared<BlockedClient>(server, *worker, connection->weak_from_this(), db(),
+                                                client.resp.load(), std::move(args),
+                                                std::move(request));
+  // The caller holds the keys' shard locks, so the queues can be edited directly.
+  for (auto& key : keys) {
+    storage::Shard& s = keyspace().shard(keyspace().shard_of(storage::hash_key(key)));
+    s.waiters.add(db(), key, waiter);
+  }
+  connection->enter_blocked(waiter);
 }
 
 }  // namespace terndb::server

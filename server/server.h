@@ -108,6 +108,7 @@ class Server : public storage::KeyspaceObserver {
   // Options read on every request, looked up once (values are atomics in the registry).
   const conf::Option& opt_proto_max_bulk_len;
   const conf::Option& opt_query_buffer_limit;
+  std::atomic<int64_t> blocked_clients{0};
   // DEBUG SET-ACTIVE-EXPIRE
   std::atomic<bool> active_expire_enabled{true};
 

@@ -9,7 +9,27 @@ KeyHandle::KeyHandle(Keyspace& ks, int db, std::string_view key, int64_t now,
     : ks_(ks), db_(db), key_(key), hash_(hash_key(key)), now_(now) {
   Shard& s = ks.shard(ks.shard_of(hash_));
   if (!already_locked) lock_ = std::unique_lock<std::mutex>(s.mu);
+  shard_ = &s;
   table_ = &s.dbs[static_cast<size_t>(db)];
+}
+
+ReadyKeys*& ready_keys_sink() {
+  thread_local ReadyKeys* sink = nullptr;
+  return sink;
+}
+
+KeyHandle::~KeyHandle() {
+  if (!created_ || shard_->waiters.empty() || !shard_->waiters.has_waiters(db_, key_)) return;
+  if (ReadyKeys* sink = ready_keys_sink()) {
+    sink->keys.emplace_back(db_, std::string(key_));
+    return;
+  }
+  looked_up_ = false;  // the command may have deleted or replaced the entry since
+  shard_->waiters.serve(db_, *this);
+}
+
+void KeyHandle::mark_modified() {
+  if (!shard_->watches.empty()) shard_->watches.touch(db_, key_);
 }
 
 Entry* KeyHandle::get() {
@@ -19,7 +39,7 @@ Entry* KeyHandle::get() {
     if (link_) {
       int64_t exp = (*link_)->expire_at();
       if (exp >= 0 && exp <= now_) {
-        if (ks_.expire_on_access()) ks_.expire_entry(*table_, db_, link_);
+        if (ks_.expire_on_access()) ks_.expire_entry(*shard_, db_, link_);
         link_ = nullptr;
       }
     }
@@ -29,6 +49,7 @@ Entry* KeyHandle::get() {
 
 void KeyHandle::put(Entry* e) {
   if (!looked_up_) get();
+  mark_modified();
   if (!link_) {
     // A replica may still hold a hidden expired entry under this key: replace it.
     Entry** stale = table_->find(key_, hash_);
@@ -37,10 +58,12 @@ void KeyHandle::put(Entry* e) {
       table_->replace(stale, e);
       free_entry(old);
       link_ = stale;
+      created_ = true;
       return;
     }
     table_->insert(e, hash_);
     link_ = table_->find(key_, hash_);
+    created_ = true;
     return;
   }
   Entry* old = *link_;
@@ -50,6 +73,7 @@ void KeyHandle::put(Entry* e) {
 
 Entry* KeyHandle::detach() {
   if (!get()) return nullptr;
+  mark_modified();
   Entry* e = table_->unlink(link_);
   link_ = nullptr;
   return e;
@@ -64,6 +88,7 @@ void KeyHandle::attach(Entry* e) {
 void KeyHandle::set_expire(int64_t expire_at) {
   Entry* e = get();
   if (!e) return;
+  mark_modified();
   if ((expire_at >= 0) == static_cast<bool>(e->has_expire)) {
     if (expire_at >= 0) e->set_expire_in_place(expire_at);
     return;
@@ -73,6 +98,7 @@ void KeyHandle::set_expire(int64_t expire_at) {
 
 bool KeyHandle::erase() {
   if (!get()) return false;
+  mark_modified();
   Entry* e = table_->unlink(link_);
   free_entry(e);
   link_ = nullptr;

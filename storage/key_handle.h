@@ -12,9 +12,19 @@
 
 namespace terndb::storage {
 
+// Keys created while a transaction or script runs are collected here instead of being
+// offered to blocked clients at once; the transaction offers them when it completes, as
+// Redis serves blocked clients only after EXEC.
+struct ReadyKeys {
+  std::vector<std::pair<int, std::string>> keys;
+};
+ReadyKeys*& ready_keys_sink();  // thread-local; null outside transactions
+
 class KeyHandle {
  public:
   KeyHandle(Keyspace& ks, int db, std::string_view key, int64_t now, bool already_locked);
+  // Offers a key created through this handle to clients blocked on it, then unlocks.
+  ~KeyHandle();
   KeyHandle(const KeyHandle&) = delete;
   KeyHandle& operator=(const KeyHandle&) = delete;
 
@@ -29,6 +39,20 @@ class KeyHandle {
   void attach(Entry* e);
   // Sets or clears (-1) the expiry of the live entry.
   void set_expire(int64_t expire_at);
+  // Tells watchers the key changed. put/erase/attach/set_expire call it; code that edits
+  // an entry's bytes in place (INCR, APPEND within capacity) calls it itself.
+  void mark_modified();
+  // Runs `edit` on the live entry's composite value and accounts the change of its memory.
+  template <typename F>
+  void modify_object(F&& edit) {
+    Entry* e = get();
+    size_t before = e->object()->memory_usage();
+    edit(e->object());
+    size_t after = e->object()->memory_usage();
+    table_->adjust_bytes(static_cast<int64_t>(after) - static_cast<int64_t>(before));
+    mark_modified();
+  }
+  Shard& shard() { return *shard_; }
   // Deletes the key if present; returns whether a live key was deleted.
   bool erase();
 
@@ -44,7 +68,9 @@ class KeyHandle {
   std::string_view key_;
   uint64_t hash_;
   int64_t now_;
+  Shard* shard_;
   Table* table_;
+  bool created_ = false;
   std::unique_lock<std::mutex> lock_;
   Entry** link_ = nullptr;
   bool looked_up_ = false;

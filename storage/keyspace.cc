@@ -56,6 +56,7 @@ void Keyspace::flush_db(int db, bool locked) {
       if (!locked) g.lock();
       doomed = s->dbs[static_cast<size_t>(db)].take();
       s->expire_cursor[static_cast<size_t>(db)] = 0;
+      if (!s->watches.empty()) s->watches.touch_db(db);
     }
     // `doomed` frees its entries here, outside the lock.
   }
@@ -70,12 +71,18 @@ void Keyspace::swap_db(int a, int b, bool locked) {
   for (auto& s : shards_) {
     std::swap(s->dbs[static_cast<size_t>(a)], s->dbs[static_cast<size_t>(b)]);
     std::swap(s->expire_cursor[static_cast<size_t>(a)], s->expire_cursor[static_cast<size_t>(b)]);
+    if (!s->watches.empty()) {
+      s->watches.touch_db(a);
+      s->watches.touch_db(b);
+    }
   }
   if (!locked) unlock_all();
 }
 
-void Keyspace::expire_entry(Table& t, int db, Entry** link) {
+void Keyspace::expire_entry(Shard& s, int db, Entry** link) {
+  Table& t = s.dbs[static_cast<size_t>(db)];
   Entry* e = t.unlink(link);
+  if (!s.watches.empty()) s.watches.touch(db, e->key());
   if (observer_) observer_->key_expired(db, e->key());
   free_entry(e);
 }
@@ -174,7 +181,7 @@ size_t Keyspace::active_expire_cycle(int64_t now, int64_t budget_us) {
         for (auto& key : expired) {
           Entry** link = t.find(key, hash_key(key));
           if (link) {
-            expire_entry(t, db, link);
+            expire_entry(s, db, link);
             ++deleted;
           }
         }

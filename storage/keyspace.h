@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "storage/table.h"
+#include "storage/waiting.h"
 
 namespace terndb::storage {
 
@@ -31,6 +32,8 @@ class KeyspaceObserver {
 struct Shard {
   std::mutex mu;
   std::vector<Table> dbs;
+  WatchRegistry watches;  // WATCHed keys of this shard
+  WaitQueues waiters;     // clients blocked on keys of this shard
   std::vector<uint64_t> expire_cursor;  // active expiry position per database
   std::mt19937_64 rng{0x7e4db};
 };
@@ -76,7 +79,7 @@ class Keyspace {
   size_t active_expire_cycle(int64_t now, int64_t budget_us);
 
   // Deletes an expired entry at *link (hooks notified). Caller holds the shard lock.
-  void expire_entry(Table& t, int db, Entry** link);
+  void expire_entry(Shard& s, int db, Entry** link);
 
  private:
   int databases_;
