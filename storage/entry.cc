@@ -6,6 +6,7 @@
 #include <new>
 
 #include "protocol/numbers.h"
+#include "storage/clock.h"
 
 namespace terndb::storage {
 namespace {
@@ -16,7 +17,7 @@ Entry* alloc_entry(std::string_view key, int64_t expire_at, size_t payload_size)
   auto* e = static_cast<Entry*>(malloc(size));
   if (!e) throw std::bad_alloc();
   e->next = nullptr;
-  e->lru = 0;
+  e->lru = lru_clock();  // a new value counts as just accessed (OBJECT IDLETIME)
   e->type = 0;
   e->encoding = 0;
   e->has_expire = has_expire ? 1 : 0;
