@@ -37,18 +37,26 @@ void Connection::execute(const std::vector<std::string_view>& argv) {
   state_->last_interaction_ms.store(start_us / 1000, std::memory_order_relaxed);
   WorkerStats& stats = worker_.stats;
 
-  // CLIENT REPLY OFF / SKIP: run the command but throw its reply away.
-  std::string discarded;
-  bool discard = state_->reply_mode == ReplyMode::kOff || state_->skip_next_reply;
-  state_->skip_next_reply = false;
-  if (discard) reply_.set_output(&discarded);
+  // CLIENT REPLY OFF / SKIP: the command runs but its reply is dropped. Whether to drop is
+  // decided by the mode the command leaves behind, so CLIENT REPLY ON's own +OK is sent.
+  if (state_->skip_next_reply) {
+    state_->skip_next_reply = false;
+    if (state_->reply_mode == ReplyMode::kOn) state_->reply_mode = ReplyMode::kSkip;
+  }
+  reply_.set_output(&out_);
+  const size_t reply_start = out_.size();
+  auto apply_reply_mode = [&] {
+    if (state_->reply_mode != ReplyMode::kOn) out_.resize(reply_start);
+    if (state_->reply_mode == ReplyMode::kSkip) state_->reply_mode = ReplyMode::kOn;
+  };
   reply_.set_resp(state_->resp.load(std::memory_order_relaxed));
 
   auto reject = [&](const std::string& err, CommandSpec* spec) {
     reply_.error(err);
     stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
     if (spec) worker_.command_stats[spec->id].rejected_calls.fetch_add(1, std::memory_order_relaxed);
-    if (discard) reply_.set_output(&out_);
+    state_->last_command.store(spec, std::memory_order_relaxed);
+    apply_reply_mode();
   };
 
   thread_local std::string name;
@@ -56,21 +64,19 @@ void Connection::execute(const std::vector<std::string_view>& argv) {
   for (auto& c : name) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
   CommandSpec* spec = server_.commands().find(name);
   if (!spec) return reject(unknown_command_error(argv), nullptr);
-  if (!spec->subcommands.empty()) {
-    if (argv.size() < 2) {
-      return reject("ERR wrong number of arguments for '" + spec->name + "' command", spec);
-    }
+  // A container named alone runs its own handler (COMMAND) or fails its arity (CLIENT).
+  if (!spec->subcommands.empty() && argv.size() >= 2) {
     auto it = spec->subcommands.find(lowercase(argv[1]));
     if (it == spec->subcommands.end()) {
       std::string upper;
       for (char c : spec->name) upper.push_back(static_cast<char>(toupper(c)));
       return reject("ERR unknown subcommand '" + std::string(argv[1].substr(0, 128)) +
                         "'. Try " + upper + " HELP.",
-                    spec);
+                    nullptr);
     }
     spec = it->second.get();
   }
-  if (!arity_ok(*spec, argv.size())) {
+  if (!arity_ok(*spec, argv.size()) || !spec->handler) {
     return reject("ERR wrong number of arguments for '" + spec->name + "' command", spec);
   }
   if (!state_->authenticated.load(std::memory_order_relaxed) && !(spec->flags & kCmdNoAuth)) {
@@ -80,10 +86,9 @@ void Connection::execute(const std::vector<std::string_view>& argv) {
   CommandContext ctx{server_, *state_, argv, reply_, spec, start_us / 1000};
   ctx.keyspace_hits = &stats.keyspace_hits;
   ctx.keyspace_misses = &stats.keyspace_misses;
-  std::string* sink = reply_.output();
-  const size_t reply_start = sink->size();
+  state_->last_command.store(spec, std::memory_order_relaxed);
   spec->handler(ctx);
-  const bool failed = sink->size() > reply_start && (*sink)[reply_start] == '-';
+  const bool failed = out_.size() > reply_start && out_[reply_start] == '-';
 
   const int64_t end_us = storage::now_us();
   CommandStats& cs = worker_.command_stats[spec->id];
@@ -94,8 +99,7 @@ void Connection::execute(const std::vector<std::string_view>& argv) {
     stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
   }
   stats.commands.fetch_add(1, std::memory_order_relaxed);
-  state_->last_command.store(spec, std::memory_order_relaxed);
-  if (discard) reply_.set_output(&out_);
+  apply_reply_mode();
   if (state_->close_after_reply) close_when_flushed_ = true;
 }
 
