@@ -128,7 +128,9 @@ void reset_command(CommandContext& c) {
   c.client.resp = 2;
   c.reply.set_resp(2);
   c.client.set_name("");
-  c.client.reply_mode = ReplyMode::kOn;
+  // Replies come back on, but RESET's own reply is still dropped after CLIENT REPLY SKIP.
+  if (c.client.reply_mode == ReplyMode::kOff) c.client.reply_mode = ReplyMode::kOn;
+  c.client.skip_next_reply = false;
   c.client.no_evict = false;
   c.client.authenticated = c.server.config().text("requirepass").empty();
   c.client.user = "default";
@@ -151,12 +153,13 @@ void select_command(CommandContext& c) {
 
 void register_connection_commands(CommandTable& t) {
   constexpr uint32_t kConn = kCmdLoading | kCmdStale | kCmdFast;
-  t.add(make_command("ping", -1, kConn, 0, 0, 0, ping_command, "connection", "1.0.0",
+  // Unlike its neighbours, Redis's PING is neither loading- nor stale-safe: just fast.
+  t.add(make_command("ping", -1, kCmdFast, 0, 0, 0, ping_command, "connection", "1.0.0",
                      "Returns the server's liveliness response."));
   t.add(make_command("echo", 2, kConn, 0, 0, 0, echo_command, "connection", "1.0.0",
                      "Returns the given string."));
-  t.add(make_command("quit", -1, kCmdNoAuth | kConn | kCmdAllowBusy, 0, 0, 0, quit_command,
-                     "connection", "1.0.0", "Closes the connection."));
+  t.add(make_command("quit", -1, kCmdNoAuth | kConn | kCmdNoscript | kCmdAllowBusy, 0, 0, 0,
+                     quit_command, "connection", "1.0.0", "Closes the connection."));
   t.add(make_command("auth", -2, kCmdNoAuth | kConn | kCmdNoscript | kCmdAllowBusy, 0, 0, 0,
                      auth_command, "connection", "1.0.0", "Authenticates the connection.",
                      "O(N) where N is the number of passwords defined for the user"));

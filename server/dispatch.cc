@@ -48,6 +48,7 @@ CommandSpec* resolve_command(Server& server, Worker& worker, ClientState& client
                              protocol::ReplyBuilder& reply) {
   auto reject = [&](const std::string& err, CommandSpec* spec) -> CommandSpec* {
     reply.error(err);
+    client.last_command.store(spec, std::memory_order_relaxed);
     worker.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
     if (spec) worker.command_stats[spec->id].rejected_calls.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
@@ -57,21 +58,20 @@ CommandSpec* resolve_command(Server& server, Worker& worker, ClientState& client
   for (auto& c : name) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
   CommandSpec* spec = server.commands().find(name);
   if (!spec) return reject(unknown_command_error(argv), nullptr);
-  if (!spec->subcommands.empty()) {
-    if (argv.size() < 2) {
-      return reject("ERR wrong number of arguments for '" + spec->name + "' command", spec);
-    }
+  // A container named alone runs its own handler (COMMAND) or fails its arity (CLIENT).
+  if (!spec->subcommands.empty() && argv.size() >= 2) {
     auto it = spec->subcommands.find(lowercase(argv[1]));
     if (it == spec->subcommands.end()) {
       std::string upper;
       for (char c : spec->name) upper.push_back(static_cast<char>(toupper(c)));
+      // Redis records no statistic and no last command for an unknown subcommand.
       return reject("ERR unknown subcommand '" + std::string(argv[1].substr(0, 128)) +
                         "'. Try " + upper + " HELP.",
-                    spec);
+                    nullptr);
     }
     spec = it->second.get();
   }
-  if (!arity_ok(*spec, argv.size())) {
+  if (!arity_ok(*spec, argv.size()) || !spec->handler) {
     return reject("ERR wrong number of arguments for '" + spec->name + "' command", spec);
   }
   if (!client.authenticated.load(std::memory_order_relaxed) && !(spec->flags & kCmdNoAuth)) {
@@ -87,6 +87,7 @@ void invoke_command(CommandContext& ctx, Worker& worker) {
   ctx.keyspace_hits = &worker.stats.keyspace_hits;
   ctx.keyspace_misses = &worker.stats.keyspace_misses;
   ctx.worker = &worker;
+  ctx.client.last_command.store(ctx.spec, std::memory_order_relaxed);
   ctx.spec->handler(ctx);
   const bool failed = sink->size() > reply_start && (*sink)[reply_start] == '-';
   const int64_t end_us = storage::now_us();
@@ -99,18 +100,20 @@ void invoke_command(CommandContext& ctx, Worker& worker) {
     worker.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
   }
   worker.stats.commands.fetch_add(1, std::memory_order_relaxed);
-  ctx.client.last_command.store(ctx.spec, std::memory_order_relaxed);
 }
 
 void Connection::execute(const std::vector<std::string_view>& argv) {
   const int64_t start_us = storage::now_us();
   state_->last_interaction_ms.store(start_us / 1000, std::memory_order_relaxed);
 
-  // CLIENT REPLY OFF / SKIP: run the command but throw its reply away.
-  std::string discarded;
-  bool discard = state_->reply_mode == ReplyMode::kOff || state_->skip_next_reply;
-  state_->skip_next_reply = false;
-  if (discard) reply_.set_output(&discarded);
+  // CLIENT REPLY OFF / SKIP: the command runs but its reply is dropped. Whether to drop is
+  // decided by the mode the command leaves behind, so CLIENT REPLY ON's own +OK is sent.
+  if (state_->skip_next_reply) {
+    state_->skip_next_reply = false;
+    if (state_->reply_mode == ReplyMode::kOn) state_->reply_mode = ReplyMode::kSkip;
+  }
+  reply_.set_output(&out_);
+  const size_t reply_start = out_.size();
   reply_.set_resp(state_->resp.load(std::memory_order_relaxed));
 
   CommandSpec* spec = resolve_command(server_, worker_, *state_, argv, reply_);
@@ -126,7 +129,8 @@ void Connection::execute(const std::vector<std::string_view>& argv) {
     ctx.connection = this;
     invoke_command(ctx, worker_);
   }
-  if (discard) reply_.set_output(&out_);
+  if (state_->reply_mode != ReplyMode::kOn) out_.resize(reply_start);
+  if (state_->reply_mode == ReplyMode::kSkip) state_->reply_mode = ReplyMode::kOn;
   if (state_->close_after_reply) close_when_flushed_ = true;
 }
 
