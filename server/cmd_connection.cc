@@ -90,7 +90,7 @@ void hello_command(CommandContext& c) {
   if (!c.client.authenticated) {
     return c.reply.error(
         "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
-        "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+        "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
         "select the RESP protocol version at the same time");
   }
   if (has_name) {
