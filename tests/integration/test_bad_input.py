@@ -102,8 +102,10 @@ class LoweredBulkLimit(BadInputBase):
     def test_bulk_over_the_lowered_limit(self):
         header = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%d\r\n" % (2 * 1024 * 1024)
         self.same_exchange(header, b"-ERR Protocol error: invalid bulk length\r\n")
-        self.same_exchange(header + b"x" * (2 * 1024 * 1024) + b"\r\n",
-                           b"-ERR Protocol error: invalid bulk length\r\n")
+        # The start of the body in the same packet changes nothing. (Only a little of it:
+        # data the server never reads makes its close a reset, which can discard the
+        # reply on the client's side before it is read.)
+        self.same_exchange(header + b"x" * 100, b"-ERR Protocol error: invalid bulk length\r\n")
 
     def test_bulk_at_the_limit_is_accepted(self):
         value = b"v" * (1024 * 1024)
