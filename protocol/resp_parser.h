@@ -20,7 +20,7 @@ namespace terndb::protocol {
 
 struct ParserLimits {
   int64_t max_bulk_len = 512ll * 1024 * 1024;  // proto-max-bulk-len
-  int64_t max_multibulk_len = 1024ll * 1024 * 1024;
+  int64_t max_multibulk_len = 2147483647;  // INT_MAX, as Redis
   // Unauthenticated clients get much smaller limits, as in Redis, so that a
   // stranger cannot make the server reserve memory before AUTH.
   bool authenticated = true;
