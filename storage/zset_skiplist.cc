@@ -1,0 +1,304 @@
+#include "storage/zset_skiplist.h"
+
+#include <malloc.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "storage/hashing.h"
+
+namespace terndb::storage {
+namespace {
+
+constexpr size_t kMinBuckets = 4;
+
+// (score, member) order, members compared as bytes.
+bool before(const ZSkiplist::Node* n, double score, std::string_view member) {
+  return n->score < score || (n->score == score && n->member() < member);
+}
+
+uint64_t reverse_bits(uint64_t v) {
+  v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
+  v = ((v >> 2) & 0x3333333333333333ull) | ((v & 0x3333333333333333ull) << 2);
+  v = ((v >> 4) & 0x0F0F0F0F0F0F0F0Full) | ((v & 0x0F0F0F0F0F0F0F0Full) << 4);
+  return __builtin_bswap64(v);
+}
+
+}  // namespace
+
+ZSkiplist::ZSkiplist() {
+  header_ = alloc_node({}, 0, kMaxLevel);
+  for (int i = 0; i < kMaxLevel; ++i) header_->levels()[i] = {nullptr, 0};
+}
+
+ZSkiplist::~ZSkiplist() {
+  Node* n = first();
+  while (n) {
+    Node* next = n->next();
+    free(n);
+    n = next;
+  }
+  free(header_);
+  free(buckets_);
+}
+
+int ZSkiplist::random_level() {
+  // Each level up with probability 1/4, as Redis's lists are shaped.
+  thread_local std::mt19937 rng{std::random_device{}()};
+  int level = 1;
+  while (level < kMaxLevel && (rng() & 0xFFFF) < 0x4000) ++level;
+  return level;
+}
+
+ZSkiplist::Node* ZSkiplist::alloc_node(std::string_view member, double score, int height) {
+  size_t size = sizeof(Node) + sizeof(Level) * static_cast<size_t>(height) + member.size();
+  auto* n = static_cast<Node*>(malloc(size));
+  if (!n) throw std::bad_alloc();
+  n->score = score;
+  n->backward = nullptr;
+  n->hnext = nullptr;
+  n->len = static_cast<uint32_t>(member.size());
+  n->height = static_cast<uint32_t>(height);
+  if (!member.empty()) {
+    memcpy(reinterpret_cast<char*>(n->levels() + height), member.data(), member.size());
+  }
+  bytes_ += malloc_usable_size(n);
+  return n;
+}
+
+void ZSkiplist::free_node(Node* n) {
+  bytes_ -= malloc_usable_size(n);
+  free(n);
+}
+
+void ZSkiplist::find_update(double score, std::string_view member, Node** update) const {
+  Node* x = header_;
+  for (int i = level_ - 1; i >= 0; --i) {
+    while (x->levels()[i].forward && before(x->levels()[i].forward, score, member)) {
+      x = x->levels()[i].forward;
+    }
+    update[i] = x;
+  }
+}
+
+void ZSkiplist::link(Node* x) {
+  Node* update[kMaxLevel];
+  size_t rank[kMaxLevel];
+  Node* p = header_;
+  std::string_view member = x->member();
+  for (int i = level_ - 1; i >= 0; --i) {
+    rank[i] = i == level_ - 1 ? 0 : rank[i + 1];
+    while (p->levels()[i].forward && before(p->levels()[i].forward, x->score, member)) {
+      rank[i] += p->levels()[i].span;
+      p = p->levels()[i].forward;
+    }
+    update[i] = p;
+  }
+  int height = static_cast<int>(x->height);
+  if (height > level_) {
+    for (int i = level_; i < height; ++i) {
+      rank[i] = 0;
+      update[i] = header_;
+      update[i]->levels()[i].span = length_;
+    }
+    level_ = height;
+  }
+  for (int i = 0; i < height; ++i) {
+    Level& prev = update[i]->levels()[i];
+    x->levels()[i].forward = prev.forward;
+    prev.forward = x;
+    x->levels()[i].span = prev.span - (rank[0] - rank[i]);
+    prev.span = (rank[0] - rank[i]) + 1;
+  }
+  for (int i = height; i < level_; ++i) update[i]->levels()[i].span++;
+  x->backward = update[0] == header_ ? nullptr : update[0];
+  if (x->levels()[0].forward) {
+    x->levels()[0].forward->backward = x;
+  } else {
+    tail_ = x;
+  }
+  ++length_;
+}
+
+void ZSkiplist::unlink(Node* x, Node** update) {
+  for (int i = 0; i < level_; ++i) {
+    Level& prev = update[i]->levels()[i];
+    if (prev.forward == x) {
+      prev.span += x->levels()[i].span - 1;
+      prev.forward = x->levels()[i].forward;
+    } else {
+      prev.span -= 1;
+    }
+  }
+  if (x->levels()[0].forward) {
+    x->levels()[0].forward->backward = x->backward;
+  } else {
+    tail_ = x->backward;
+  }
+  while (level_ > 1 && header_->levels()[level_ - 1].forward == nullptr) --level_;
+  --length_;
+}
+
+ZSkiplist::Node* ZSkiplist::insert(std::string_view member, double score) {
+  Node* x = alloc_node(member, score, random_level());
+  link(x);
+  index_add(x);
+  return x;
+}
+
+void ZSkiplist::erase(Node* node) {
+  Node* update[kMaxLevel];
+  find_update(node->score, node->member(), update);
+  unlink(node, update);
+  index_remove(node);
+  free_node(node);
+}
+
+ZSkiplist::Node* ZSkiplist::update_score(Node* node, double score) {
+  Node* next = node->next();
+  // Stays in place when still ordered between its neighbours: only the score changes.
+  if ((node->backward == nullptr || node->backward->score < score) &&
+      (next == nullptr || next->score > score)) {
+    node->score = score;
+    return node;
+  }
+  Node* update[kMaxLevel];
+  find_update(node->score, node->member(), update);
+  unlink(node, update);
+  node->score = score;
+  link(node);
+  return node;
+}
+
+size_t ZSkiplist::rank(const Node* node) const {
+  const Node* x = header_;
+  size_t rank = 0;
+  double score = node->score;
+  std::string_view member = node->member();
+  for (int i = level_ - 1; i >= 0; --i) {
+    while (x->levels()[i].forward &&
+           (x->levels()[i].forward->score < score ||
+            (x->levels()[i].forward->score == score &&
+             x->levels()[i].forward->member() <= member))) {
+      rank += x->levels()[i].span;
+      x = x->levels()[i].forward;
+    }
+    if (x == node) return rank;
+  }
+  return 0;
+}
+
+ZSkiplist::Node* ZSkiplist::at_rank(size_t rank) const {
+  if (rank == 0 || rank > length_) return nullptr;
+  Node* x = header_;
+  size_t traversed = 0;
+  for (int i = level_ - 1; i >= 0; --i) {
+    while (x->levels()[i].forward && traversed + x->levels()[i].span <= rank) {
+      traversed += x->levels()[i].span;
+      x = x->levels()[i].forward;
+    }
+    if (traversed == rank) return x;
+  }
+  return nullptr;
+}
+
+size_t ZSkiplist::erase_ranks(size_t lo, size_t hi) {
+  if (hi > length_) hi = length_;
+  if (lo >= hi) return 0;
+  // 1-based ranks [start, end] as the span arithmetic counts them.
+  const size_t start = lo + 1, end = hi;
+  Node* update[kMaxLevel];
+  Node* x = header_;
+  size_t traversed = 0;
+  for (int i = level_ - 1; i >= 0; --i) {
+    while (x->levels()[i].forward && traversed + x->levels()[i].span < start) {
+      traversed += x->levels()[i].span;
+      x = x->levels()[i].forward;
+    }
+    update[i] = x;
+  }
+  ++traversed;
+  x = x->levels()[0].forward;
+  size_t removed = 0;
+  while (x && traversed <= end) {
+    Node* next = x->levels()[0].forward;
+    unlink(x, update);
+    index_remove(x);
+    free_node(x);
+    ++removed;
+    ++traversed;
+    x = next;
+  }
+  return removed;
+}
+
+ZSkiplist::Node* ZSkiplist::random_node(std::mt19937_64& rng) const {
+  return at_rank(1 + static_cast<size_t>(rng() % length_));
+}
+
+uint64_t ZSkiplist::next_cursor(uint64_t cursor, uint64_t mask) {
+  // Set the bits above the mask so that incrementing the reversed cursor carries into
+  // the bucket bits, then reverse back (Redis's dictScan order).
+  uint64_t v = cursor | ~mask;
+  v = reverse_bits(v);
+  ++v;
+  return reverse_bits(v);
+}
+
+ZSkiplist::Node* ZSkiplist::find(std::string_view member) const {
+  if (!buckets_) return nullptr;
+  for (Node* n = buckets_[hash_key(member) & mask_]; n; n = n->hnext) {
+    if (n->member() == member) return n;
+  }
+  return nullptr;
+}
+
+void ZSkiplist::index_add(Node* n) {
+  if (!buckets_) {
+    index_resize(kMinBuckets);
+  } else if (length_ > mask_ + 1) {
+    index_resize((mask_ + 1) * 2);
+  }
+  Node*& head = buckets_[hash_key(n->member()) & mask_];
+  n->hnext = head;
+  head = n;
+}
+
+void ZSkiplist::index_remove(Node* n) {
+  Node** link = &buckets_[hash_key(n->member()) & mask_];
+  while (*link != n) link = &(*link)->hnext;
+  *link = n->hnext;
+  size_t buckets = mask_ + 1;
+  // Shrink once the index is mostly empty, keeping the load factor at most 1.
+  if (buckets > kMinBuckets && length_ * 8 < buckets) {
+    size_t target = kMinBuckets;
+    while (target < length_) target *= 2;
+    index_resize(target);
+  }
+}
+
+void ZSkiplist::index_resize(size_t buckets) {
+  auto* nb = static_cast<Node**>(calloc(buckets, sizeof(Node*)));
+  if (!nb) throw std::bad_alloc();
+  const uint64_t new_mask = buckets - 1;
+  if (buckets_) {
+    for (uint64_t i = 0; i <= mask_; ++i) {
+      Node* n = buckets_[i];
+      while (n) {
+        Node* next = n->hnext;
+        Node*& head = nb[hash_key(n->member()) & new_mask];
+        n->hnext = head;
+        head = n;
+        n = next;
+      }
+    }
+    bytes_ -= malloc_usable_size(buckets_);
+    free(buckets_);
+  }
+  buckets_ = nb;
+  mask_ = new_mask;
+  bytes_ += malloc_usable_size(buckets_);
+}
+
+}  // namespace terndb::storage
