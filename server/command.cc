@@ -2,6 +2,7 @@
 
 #include "server/client_state.h"
 #include "server/server.h"
+#include "storage/clock.h"
 
 namespace terndb::server {
 
@@ -52,6 +53,7 @@ int CommandContext::db() const { return client.db.load(std::memory_order_relaxed
 
 storage::Entry* CommandContext::lookup_read(storage::KeyHandle& k) {
   storage::Entry* e = k.get();
+  if (e) e->lru = storage::lru_clock();  // reads make the key recently used (OBJECT IDLETIME)
   auto* counter = e ? keyspace_hits : keyspace_misses;
   if (counter) counter->fetch_add(1, std::memory_order_relaxed);
   return e;
