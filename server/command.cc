@@ -51,9 +51,9 @@ void register_all_commands(CommandTable& t) {
 storage::Keyspace& CommandContext::keyspace() { return server.keyspace(); }
 int CommandContext::db() const { return client.db.load(std::memory_order_relaxed); }
 
-storage::Entry* CommandContext::lookup_read(storage::KeyHandle& k) {
+storage::Entry* CommandContext::lookup_read(storage::KeyHandle& k, bool touch) {
   storage::Entry* e = k.get();
-  if (e) e->lru = storage::lru_clock();  // reads make the key recently used (OBJECT IDLETIME)
+  if (e && touch) e->lru = storage::lru_clock();  // reads make the key recently used (OBJECT IDLETIME)
   auto* counter = e ? keyspace_hits : keyspace_misses;
   if (counter) counter->fetch_add(1, std::memory_order_relaxed);
   return e;

@@ -145,8 +145,9 @@ struct CommandContext {
   storage::KeyHandle open(std::string_view key) {
     return storage::KeyHandle(keyspace(), db(), key, now, all_locked);
   }
-  // Looks a key up for reading and counts a keyspace hit or miss.
-  storage::Entry* lookup_read(storage::KeyHandle& k);
+  // Looks a key up for reading and counts a keyspace hit or miss. `touch` refreshes the
+  // key's LRU stamp; commands that only inspect a key (EXISTS, TYPE, TTL, OBJECT) pass false.
+  storage::Entry* lookup_read(storage::KeyHandle& k, bool touch = true);
 
   // Blocking commands: whether the client may block now (not inside MULTI/EXEC or a
   // script, where blocking commands answer as if they timed out), and parking it.
