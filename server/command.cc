@@ -38,6 +38,33 @@ CommandSpec* CommandTable::find(std::string_view lower_name) const {
   return it == commands_.end() ? nullptr : it->second.get();
 }
 
+bool CommandTable::rename(std::string_view from, std::string_view to, std::string& err) {
+  auto lower = [](std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  auto it = commands_.find(lower(from));
+  if (it == commands_.end()) {
+    err = "No such command in rename-command";
+    return false;
+  }
+  std::string target = lower(to);
+  if (!target.empty() && commands_.count(target)) {
+    err = "Target command name already exists";
+    return false;
+  }
+  std::unique_ptr<CommandSpec> spec = std::move(it->second);
+  commands_.erase(it);
+  // A removed command stays alive (by_id_ and statistics refer to it) but is unreachable.
+  if (target.empty()) {
+    removed_.push_back(std::move(spec));
+  } else {
+    commands_[target] = std::move(spec);
+  }
+  return true;
+}
+
 void register_all_commands(CommandTable& t) {
   register_connection_commands(t);
   register_server_commands(t);

@@ -92,12 +92,16 @@ class CommandTable {
   CommandSpec& add(CommandSpec spec);
   // Lookup by lowercase name; nullptr if unknown.
   CommandSpec* find(std::string_view lower_name) const;
+  // rename-command: serves command `from` under the name `to`, or removes it when `to` is
+  // empty. False with Redis's reason when `from` is unknown or `to` is taken.
+  bool rename(std::string_view from, std::string_view to, std::string& err);
   const std::map<std::string, std::unique_ptr<CommandSpec>>& all() const { return commands_; }
   // Every command and subcommand, indexed by id.
   const std::vector<CommandSpec*>& by_id() const { return by_id_; }
 
  private:
   std::map<std::string, std::unique_ptr<CommandSpec>> commands_;
+  std::vector<std::unique_ptr<CommandSpec>> removed_;  // by rename-command
   std::vector<CommandSpec*> by_id_;
 };
 
