@@ -41,6 +41,15 @@ Server::Server(conf::Registry& config)
                                                   shard_bits_for(threads));
   keyspace_->set_observer(this);
   register_all_commands(commands_);
+  // rename-command lines of the config file, as (name, new name) pairs.
+  std::vector<std::string> renames;
+  protocol::split_args(config_.text("rename-command"), renames);
+  for (size_t i = 0; i + 1 < renames.size(); i += 2) {
+    std::string err;
+    if (!commands_.rename(renames[i], renames[i + 1], err)) {
+      throw std::runtime_error(err + " (rename-command " + renames[i] + ")");
+    }
+  }
   for (size_t i = 0; i < threads; ++i) {
     auto w = std::make_unique<Worker>(i);
     w->command_stats = std::make_unique<CommandStats[]>(commands_.by_id().size());
