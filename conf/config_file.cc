@@ -1,13 +1,15 @@
 #include "conf/config_file.h"
 
+#include <glob.h>
+
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <cctype>
+#include <cerrno>
+#include <climits>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
-#include "protocol/numbers.h"
 #include "protocol/resp_parser.h"
 
 namespace terndb::conf {
@@ -24,6 +26,28 @@ std::string ConfigError::describe() const {
   os << reason;
   return os.str();
 }
+
+namespace {
+
+// `include` takes a file or, as in Redis 7, a glob: every match is read in name order and a
+// glob that matches nothing is not an error (an empty conf.d directory).
+bool read_included(const std::string& pattern, std::vector<Directive>& out, ConfigError& err,
+                   int depth) {
+  if (pattern.find_first_of("*?[") == std::string::npos) {
+    return read_config_file(pattern, out, err, depth);
+  }
+  glob_t g{};
+  int rc = glob(pattern.c_str(), 0, nullptr, &g);
+  bool ok = true;
+  if (rc == 0) {
+    for (size_t i = 0; i < g.gl_pathc && ok; ++i)
+      ok = read_config_file(g.gl_pathv[i], out, err, depth);
+  }
+  globfree(&g);
+  return ok;
+}
+
+}  // namespace
 
 bool parse_config_text(const std::string& text, const std::string& name,
                        std::vector<Directive>& out, ConfigError& err, int depth) {
@@ -55,7 +79,7 @@ bool parse_config_text(const std::string& text, const std::string& name,
         err = {name, lineno, line, "include nested too deeply"};
         return false;
       }
-      if (!read_config_file(d.args[1], out, err, depth + 1)) {
+      if (!read_included(d.args[1], out, err, depth + 1)) {
         if (err.line == 0) err = {name, lineno, line, err.reason};
         return false;
       }
@@ -78,26 +102,53 @@ bool read_config_file(const std::string& path, std::vector<Directive>& out, Conf
   return parse_config_text(ss.str(), path, out, err, depth);
 }
 
+namespace {
+
+// Splits "<digits><unit>" and returns the unit's multiplier (0 when malformed).
+unsigned long long memory_parts(const std::string& s, size_t& digits) {
+  digits = 0;
+  while (digits < s.size() && isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
+  std::string unit;
+  for (size_t i = digits; i < s.size(); ++i)
+    unit.push_back(static_cast<char>(tolower(static_cast<unsigned char>(s[i]))));
+  static const std::pair<const char*, unsigned long long> kUnits[] = {
+      {"", 1},           {"b", 1},
+      {"k", 1000},       {"kb", 1024},
+      {"m", 1000000},    {"mb", 1024 * 1024},
+      {"g", 1000000000}, {"gb", 1024ull * 1024 * 1024}};
+  for (auto& [name, m] : kUnits)
+    if (unit == name) return m;
+  return 0;
+}
+
+}  // namespace
+
 bool parse_memory(const std::string& s, long long& out) {
-  std::string lower;
-  for (char c : s) lower.push_back(static_cast<char>(tolower(static_cast<unsigned char>(c))));
-  long long mul = 1;
-  size_t num_len = lower.size();
-  auto ends = [&](const char* suffix, long long m) {
-    size_t n = strlen(suffix);
-    if (lower.size() > n && lower.compare(lower.size() - n, n, suffix) == 0) {
-      mul = m;
-      num_len = lower.size() - n;
-      return true;
-    }
-    return false;
-  };
-  ends("gb", 1024ll * 1024 * 1024) || ends("mb", 1024ll * 1024) || ends("kb", 1024) ||
-      ends("g", 1000ll * 1000 * 1000) || ends("m", 1000ll * 1000) || ends("k", 1000) ||
-      ends("b", 1);
-  int64_t v;
-  if (!protocol::parse_int64(std::string_view(lower).substr(0, num_len), v)) return false;
-  if (v != 0 && (v > INT64_MAX / mul || v < INT64_MIN / mul)) return false;
+  // As Redis's memtoull: digits, then an optional unit; no sign, no spaces. Leading zeros
+  // are fine and an empty number is 0 (Redis accepts `maxmemory ""`).
+  size_t digits;
+  unsigned long long mul = memory_parts(s, digits);
+  if (mul == 0 || digits > 20) return false;
+  unsigned long long v = 0;
+  for (size_t i = 0; i < digits; ++i) {
+    unsigned d = static_cast<unsigned>(s[i] - '0');
+    if (v > (ULLONG_MAX - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  if (v > static_cast<unsigned long long>(LLONG_MAX) / mul) return false;
+  out = static_cast<long long>(v * mul);
+  return true;
+}
+
+bool parse_memory_unsigned(const std::string& s, unsigned long long& out) {
+  size_t digits;
+  unsigned long long mul = memory_parts(s, digits);
+  if (mul == 0 || digits >= 128) return false;
+  unsigned long long v = 0;
+  for (size_t i = 0; i < digits; ++i) {
+    unsigned d = static_cast<unsigned>(s[i] - '0');
+    v = v > (ULLONG_MAX - d) / 10 ? ULLONG_MAX : v * 10 + d;  // strtoull saturates
+  }
   out = v * mul;
   return true;
 }

@@ -1,5 +1,5 @@
 // Reading redis.conf-syntax files: one directive per line, arguments split as redis.conf
-// splits them (quotes and escapes), `#` comments, `include <path>` expanded in place.
+// splits them (quotes and escapes), `#` comments, `include <path-or-glob>` expanded in place.
 // Each directive remembers its file and line so errors can name them.
 #pragma once
 
@@ -32,8 +32,14 @@ bool read_config_file(const std::string& path, std::vector<Directive>& out, Conf
 bool parse_config_text(const std::string& text, const std::string& name,
                        std::vector<Directive>& out, ConfigError& err, int depth = 0);
 
-// Parses "100mb", "1gb", "512k", "1024" into bytes (units as redis.conf defines them:
-// k=1000, kb=1024, m=1000^2, mb=1024^2, g=1000^3, gb=1024^3). False on malformed input.
+// Parses "100mb", "1gb", "512k", "1024" into bytes (units as redis.conf defines them,
+// case-insensitive: b=1, k=1000, kb=1024, m=1000^2, mb=1024^2, g=1000^3, gb=1024^3). Like
+// Redis: digits then a unit, no sign or spaces, leading zeros allowed, "" is 0. False on
+// malformed input or a value beyond int64.
 bool parse_memory(const std::string& s, long long& out);
+// Exactly Redis's memtoull, which CONFIG SET and the config file use for memory options:
+// as parse_memory, but a number too large saturates at 2^64-1 and the unit multiplies
+// modulo 2^64 instead of failing.
+bool parse_memory_unsigned(const std::string& s, unsigned long long& out);
 
 }  // namespace terndb::conf

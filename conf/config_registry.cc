@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cinttypes>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -17,6 +19,10 @@ namespace {
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
   return s;
+}
+
+bool has_glob_chars(const std::string& s) {
+  return s.find_first_of("[*?") != std::string::npos;
 }
 
 // Quote a value for a config file if it needs it.
@@ -44,9 +50,77 @@ std::string quote_if_needed(const std::string& v) {
   return out + "\"";
 }
 
+// Memory values are written back with the largest exact unit, as Redis writes them.
+std::string format_memory_for_file(int64_t bytes) {
+  const int64_t kb = 1024, mb = kb * 1024, gb = mb * 1024;
+  if (bytes != 0 && bytes % gb == 0) return std::to_string(bytes / gb) + "gb";
+  if (bytes != 0 && bytes % mb == 0) return std::to_string(bytes / mb) + "mb";
+  if (bytes != 0 && bytes % kb == 0) return std::to_string(bytes / kb) + "kb";
+  return std::to_string(bytes);
+}
+
+std::string range_error(int64_t min, int64_t max, bool octal) {
+  char buf[128];
+  if (octal) {
+    snprintf(buf, sizeof(buf), "argument must be between %" PRIo64 " and %" PRIo64 " inclusive",
+             static_cast<uint64_t>(min), static_cast<uint64_t>(max));
+  } else {
+    snprintf(buf, sizeof(buf), "argument must be between %" PRId64 " and %" PRId64 " inclusive",
+             min, max);
+  }
+  return buf;
+}
+
+// strtoll in base 8 over the whole string, as Redis reads octal options.
+bool parse_octal(const std::string& s, int64_t& out) {
+  errno = 0;
+  char* end = nullptr;
+  long long v = strtoll(s.c_str(), &end, 8);
+  if (errno != 0 || *end != '\0') return false;
+  out = v;
+  return true;
+}
+
+// Directives Redis 7.0 still accepts (and ignores) for old config files.
+bool is_deprecated_directive(const Directive& d) {
+  static const char* kNames[] = {"list-max-ziplist-entries", "list-max-ziplist-value",
+                                 "lua-replicate-commands"};
+  for (const char* n : kNames)
+    if (d.args[0] == n && d.args.size() == 2) return true;
+  return false;
+}
+
+// Directives Redis knows that terndb cannot honour: refusing to start is better than
+// running without what the file asked for.
+const char* unsupported_directive(const std::string& name) {
+  if (name == "loadmodule") return "terndb does not load Redis modules";
+  if (name == "user") {
+    return "terndb has only the default user: ACL users are not supported (use requirepass)";
+  }
+  if (name == "sentinel") return "sentinel directive while not in sentinel mode";
+  return nullptr;
+}
+
 }  // namespace
 
-Registry::Registry() { register_all_options(*this); }
+std::vector<std::string> split_on_spaces(const std::string& value) {
+  std::vector<std::string> out;
+  if (value.empty()) return out;
+  size_t start = 0;
+  while (true) {
+    size_t sp = value.find(' ', start);
+    if (sp == std::string::npos) {
+      out.push_back(value.substr(start));
+      return out;
+    }
+    out.push_back(value.substr(start, sp - start));
+    start = sp + 1;
+  }
+}
+
+Registry::Registry() {
+  register_all_options(*this);
+}
 
 Option& Registry::add(Option&& o) {
   auto p = std::make_unique<Option>();
@@ -57,19 +131,28 @@ Option& Registry::add(Option&& o) {
   p->max = o.max;
   p->enums = o.enums;
   p->immutable = o.immutable;
+  p->protected_config = o.protected_config;
   p->accepted_only = o.accepted_only;
   p->sensitive = o.sensitive;
   p->repeatable = o.repeatable;
+  p->multi_arg = o.multi_arg;
+  p->octal = o.octal;
+  p->percent = o.percent;
+  p->full_u64 = o.full_u64;
+  p->hidden = o.hidden;
+  p->directive_only = o.directive_only;
   p->default_text = o.default_text;
   p->parse = o.parse;
+  p->validate = o.validate;
   p->on_change = o.on_change;
+  p->current = o.current;
   Option& ref = *p;
   by_name_[ref.name] = &ref;
   for (auto& a : ref.aliases) by_name_[a] = &ref;
   options_.push_back(std::move(p));
   // Establish the default through the same parser as any other value.
   std::vector<std::string> args;
-  if (ref.kind == OptionKind::kCustom || ref.repeatable) {
+  if (ref.multi_arg && !ref.default_text.empty()) {
     protocol::split_args(ref.default_text, args);
   } else {
     args.push_back(ref.default_text);
@@ -83,6 +166,8 @@ Option& Registry::add(Option&& o) {
   }
   ref.repeatable = saved_repeatable;
   ref.set_in_file = false;
+  // The canonical form of the default, so "differs from the default" compares like forms.
+  ref.default_text = ref.text;
   return ref;
 }
 
@@ -101,17 +186,21 @@ int64_t Registry::num(const std::string& name) const {
   return o ? o->num.load(std::memory_order_relaxed) : 0;
 }
 
+std::string Registry::value_locked(const Option& o) const {
+  return o.current ? o.current() : o.text;
+}
+
 std::string Registry::text(const std::string& name) const {
   std::lock_guard<std::mutex> g(mu_);
   const Option* o = find(name);
-  return o ? o->text : std::string();
+  return o ? value_locked(*o) : std::string();
 }
 
-bool Registry::set(const std::string& name, const std::vector<std::string>& args,
-                   bool from_file, std::string& err) {
+bool Registry::set(const std::string& name, const std::vector<std::string>& args, bool from_file,
+                   std::string& err) {
   std::lock_guard<std::mutex> g(mu_);
   Option* o = find(name);
-  if (!o) {
+  if (!o || (!from_file && o->directive_only)) {
     err = "Bad directive or wrong number of arguments";
     return false;
   }
@@ -124,73 +213,86 @@ bool Registry::set(const std::string& name, const std::vector<std::string>& args
 
 bool Registry::set_locked(Option& o, const std::vector<std::string>& args, bool from_file,
                           std::string& err) {
+  if (!o.multi_arg && args.size() != 1) {
+    err = "wrong number of arguments";
+    return false;
+  }
   std::string new_text;
   int64_t new_num = 0;
-  auto one_arg = [&]() -> bool {
-    if (args.size() != 1) {
-      err = "wrong number of arguments";
-      return false;
-    }
-    return true;
-  };
   switch (o.kind) {
     case OptionKind::kBool: {
-      if (!one_arg()) return false;
       std::string v = lower(args[0]);
-      if (v == "yes") {
-        new_num = 1;
-      } else if (v == "no") {
-        new_num = 0;
-      } else {
+      if (v != "yes" && v != "no") {
         err = "argument must be 'yes' or 'no'";
         return false;
       }
-      new_text = new_num ? "yes" : "no";
+      new_num = v == "yes";
+      new_text = v;
       break;
     }
     case OptionKind::kInt: {
-      if (!one_arg()) return false;
-      if (!protocol::parse_int64(args[0], new_num)) {
-        err = "argument couldn't be parsed into an integer";
+      bool parsed =
+          o.octal ? parse_octal(args[0], new_num) : protocol::parse_int64(args[0], new_num);
+      if (!parsed) {
+        err = o.octal ? "argument couldn't be parsed as an octal number"
+                      : "argument couldn't be parsed into an integer";
         return false;
       }
       if (new_num < o.min || new_num > o.max) {
-        err = "argument must be between " + std::to_string(o.min) + " and " +
-              std::to_string(o.max) + " inclusive";
+        err = range_error(o.min, o.max, o.octal);
         return false;
       }
-      new_text = std::to_string(new_num);
+      if (o.octal) {
+        char buf[32];
+        snprintf(buf, sizeof(buf), "%" PRIo64, static_cast<uint64_t>(new_num));
+        new_text = buf;
+      } else {
+        new_text = std::to_string(new_num);
+      }
       break;
     }
     case OptionKind::kMemory: {
-      if (!one_arg()) return false;
-      long long v;
-      if (!parse_memory(args[0], v)) {
-        err = "argument must be a memory value";
+      unsigned long long v;
+      const std::string& a = args[0];
+      if (parse_memory_unsigned(a, v)) {
+        if (o.full_u64) {
+          new_num =
+              v > static_cast<unsigned long long>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(v);
+          new_text = std::to_string(v);
+          break;
+        }
+        // Redis keeps the unsigned result in its option's type: in signed options a value
+        // past 2^63 wraps negative (and fails the range check, or reads as a percentage).
+        new_num = static_cast<int64_t>(v);
+      } else if (o.percent && a.size() > 1 && a.back() == '%' &&
+                 protocol::parse_int64(std::string_view(a).substr(0, a.size() - 1), new_num) &&
+                 new_num >= 0) {
+        new_num = -new_num;  // percentages are kept negative, as Redis keeps them
+      } else {
+        err = o.percent ? "argument must be a memory or percent value"
+                        : "argument must be a memory value";
         return false;
       }
-      if (v < o.min || v > o.max) {
-        err = "argument must be between " + std::to_string(o.min) + " and " +
-              std::to_string(o.max) + " inclusive";
-        return false;
+      if (o.percent && new_num < 0) {
+        if (new_num < o.min) {
+          err = "percentage argument must be less or equal to " + std::to_string(-o.min);
+          return false;
+        }
+        new_text = std::to_string(-new_num) + "%";
+      } else {
+        if (new_num < o.min || new_num > o.max) {
+          err = range_error(o.min, o.max, false);
+          return false;
+        }
+        new_text = std::to_string(new_num);
       }
-      new_num = v;
-      new_text = std::to_string(v);
       break;
     }
     case OptionKind::kEnum: {
-      if (!one_arg()) return false;
       std::string v = lower(args[0]);
-      bool found = false;
-      for (auto& e : o.enums) {
-        if (e.name == v) {
-          new_num = e.value;
-          new_text = e.name;
-          found = true;
-          break;
-        }
-      }
-      if (!found) {
+      auto it = std::find_if(o.enums.begin(), o.enums.end(),
+                             [&](const EnumValue& e) { return e.name == v; });
+      if (it == o.enums.end()) {
         err = "argument(s) must be one of the following: ";
         for (size_t i = 0; i < o.enums.size(); ++i) {
           if (i) err += ", ";
@@ -198,20 +300,31 @@ bool Registry::set_locked(Option& o, const std::vector<std::string>& args, bool 
         }
         return false;
       }
+      new_num = it->value;
+      // Names sharing a value report as the first of them (oom-score-adj relative -> yes).
+      for (auto& e : o.enums) {
+        if (e.value == new_num) {
+          new_text = e.name;
+          break;
+        }
+      }
       break;
     }
     case OptionKind::kString: {
-      if (!one_arg()) return false;
       new_text = args[0];
       break;
     }
     case OptionKind::kCustom: {
+      new_text = o.text;
       if (!o.parse(args, new_text, err)) return false;
+      // A custom value that is a number (hz) is also readable through num().
+      if (!protocol::parse_int64(new_text, new_num)) new_num = 0;
       break;
     }
   }
+  if (o.validate && !o.validate(new_text, err)) return false;
   // Repeatable directives accumulate across lines of the file; the first replaces the
-  // default.
+  // default and an empty one (save "") clears what came before.
   if (o.repeatable && from_file && o.set_in_file && !new_text.empty()) {
     new_text = o.text.empty() ? new_text : o.text + " " + new_text;
   }
@@ -228,12 +341,94 @@ bool Registry::set_locked(Option& o, const std::vector<std::string>& args, bool 
   return true;
 }
 
+bool Registry::set_from_command(const std::vector<std::pair<std::string, std::string>>& pairs,
+                                bool allow_protected, SetFailure& failure, const ApplyFn& apply) {
+  std::lock_guard<std::mutex> g(mu_);
+  failure = SetFailure{};
+  std::vector<Option*> opts(pairs.size(), nullptr);
+  // Checks everything first; the first problem found decides the error.
+  bool invalid = false;
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    const std::string& name = pairs[i].first;
+    Option* o = find(name);
+    if (!o || o->directive_only) {
+      if (!invalid) failure = {SetFailure::kUnknown, name, ""};
+      invalid = true;
+      continue;
+    }
+    if (invalid) continue;
+    if (o->immutable || (o->protected_config && !allow_protected)) {
+      failure = {SetFailure::kFailed, name,
+                 o->immutable ? "can't set immutable config" : "can't set protected config"};
+      invalid = true;
+      continue;
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (opts[j] == o) {
+        failure = {SetFailure::kFailed, name, "duplicate parameter"};
+        invalid = true;
+        break;
+      }
+    }
+    opts[i] = o;
+  }
+  if (invalid) return false;
+
+  struct Saved {
+    std::string text;
+    int64_t num;
+  };
+  std::vector<Saved> saved;
+  for (Option* o : opts) saved.push_back({o->text, o->num.load()});
+  auto restore = [&](size_t count) {
+    for (size_t i = count; i-- > 0;) {
+      Option& o = *opts[i];
+      if (o.text == saved[i].text && o.num.load() == saved[i].num) continue;
+      o.text = saved[i].text;
+      o.num.store(saved[i].num);
+      std::string ignored;
+      if (o.on_change) o.on_change(ignored);
+    }
+  };
+
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    Option& o = *opts[i];
+    std::vector<std::string> args;
+    if (o.multi_arg) {
+      args = split_on_spaces(pairs[i].second);
+    } else {
+      args.push_back(pairs[i].second);
+    }
+    std::string err;
+    if (!set_locked(o, args, false, err)) {
+      restore(i);
+      failure = {SetFailure::kFailed, lower(pairs[i].first), err};
+      return false;
+    }
+  }
+  if (apply) {
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      std::string err;
+      if (!apply(*opts[i], saved[i].text, err)) {
+        restore(pairs.size());
+        failure = {SetFailure::kFailed, lower(pairs[i].first), err};
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 bool Registry::apply(const std::vector<Directive>& directives, ConfigError& err) {
   for (auto& d : directives) {
+    if (is_deprecated_directive(d)) continue;
     std::vector<std::string> args(d.args.begin() + 1, d.args.end());
     std::string reason;
-    Option* o = find(d.args[0]);
-    if (!o) {
+    if (const char* why = unsupported_directive(d.args[0])) {
+      err = {d.file, d.line, d.text, why};
+      return false;
+    }
+    if (!find(d.args[0])) {
       err = {d.file, d.line, d.text, "Bad directive or wrong number of arguments"};
       return false;
     }
@@ -246,15 +441,24 @@ bool Registry::apply(const std::vector<Directive>& directives, ConfigError& err)
 }
 
 std::vector<std::pair<std::string, std::string>> Registry::matching(
-    const std::string& pattern) const {
+    const std::vector<std::string>& patterns) const {
   std::lock_guard<std::mutex> g(mu_);
   std::vector<std::pair<std::string, std::string>> out;
   std::set<std::string> seen;
-  std::string pat = lower(pattern);
-  for (auto& [name, o] : by_name_) {
-    if (!storage::glob_match(pat, name)) continue;
-    if (!seen.insert(name).second) continue;
-    out.emplace_back(name, o->text);
+  for (const std::string& pattern : patterns) {
+    if (!has_glob_chars(pattern)) {
+      const Option* o = find(pattern);
+      if (o && !o->directive_only && seen.insert(lower(pattern)).second) {
+        out.emplace_back(pattern, value_locked(*o));
+      }
+      continue;
+    }
+    for (auto& [name, o] : by_name_) {
+      if (o->hidden || o->directive_only) continue;
+      if (!storage::glob_match(pattern, name, true)) continue;
+      if (!seen.insert(name).second) continue;
+      out.emplace_back(name, value_locked(*o));
+    }
   }
   return out;
 }
@@ -267,6 +471,7 @@ std::vector<std::string> Registry::accepted_only_names() const {
 }
 
 bool Registry::rewrite(const std::string& path, std::string& err) {
+  static const char* kSignature = "# Generated by CONFIG REWRITE";
   if (path.empty()) {
     err = "The server is running without a config file";
     return false;
@@ -281,29 +486,31 @@ bool Registry::rewrite(const std::string& path, std::string& err) {
   // Form of each option's current value as config lines.
   auto render = [&](const Option& o) {
     std::vector<std::string> out;
+    std::string value = value_locked(o);
     if (o.repeatable) {
       std::vector<std::string> words;
-      protocol::split_args(o.text, words);
-      if (o.name == "save") {
-        if (words.empty()) out.push_back("save \"\"");
-        for (size_t i = 0; i + 1 < words.size(); i += 2)
-          out.push_back("save " + words[i] + " " + words[i + 1]);
-      } else {
-        for (size_t i = 0; i + 1 < words.size(); i += 2)
-          out.push_back(o.name + " " + words[i] + " " + words[i + 1]);
+      protocol::split_args(value, words);
+      if (o.name == "save" && words.empty()) out.push_back("save \"\"");
+      for (size_t i = 0; i + 1 < words.size(); i += 2) {
+        out.push_back(o.name + " " + quote_if_needed(words[i]) + " " +
+                      quote_if_needed(words[i + 1]));
       }
-    } else if (o.kind == OptionKind::kCustom) {
-      out.push_back(o.name + " " + (o.text.empty() ? "\"\"" : o.text));
+    } else if (o.kind == OptionKind::kCustom && o.multi_arg) {
+      out.push_back(o.name + " " + (value.empty() ? "\"\"" : value));
+    } else if (o.kind == OptionKind::kMemory && !(o.percent && o.num.load() < 0)) {
+      out.push_back(o.name + " " + format_memory_for_file(o.num.load()));
     } else {
-      out.push_back(o.name + " " + quote_if_needed(o.text));
+      out.push_back(o.name + " " + quote_if_needed(value));
     }
     return out;
   };
   std::set<const Option*> written;
   std::vector<std::string> result;
+  bool has_signature = false;
   for (auto& line : lines) {
     std::vector<std::string> args;
     size_t first = line.find_first_not_of(" \t");
+    if (line == kSignature) has_signature = true;
     if (first == std::string::npos || line[first] == '#' || !protocol::split_args(line, args) ||
         args.empty()) {
       result.push_back(line);
@@ -319,12 +526,11 @@ bool Registry::rewrite(const std::string& path, std::string& err) {
     written.insert(o);
     for (auto& l : render(*o)) result.push_back(l);
   }
-  bool header = false;
   for (auto& o : options_) {
-    if (written.count(o.get()) || o->text == o->default_text) continue;
-    if (!header) {
-      result.push_back("# Generated by CONFIG REWRITE");
-      header = true;
+    if (written.count(o.get()) || value_locked(*o) == o->default_text) continue;
+    if (!has_signature) {
+      result.push_back(kSignature);
+      has_signature = true;
     }
     for (auto& l : render(*o)) result.push_back(l);
   }

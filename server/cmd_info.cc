@@ -1,7 +1,448 @@
+// INFO [section ...]: Redis 7.0's sections, field names and formats, so monitoring tools
+// and client libraries that parse INFO read terndb as they read redis-server.
+//
+// One function per section. Fields of subsystems terndb does not have (AOF, forks, cluster,
+// modules) report the values Redis reports when those are idle or disabled.
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "server/client_state.h"
 #include "server/command.h"
+#include "server/memory_stats.h"
+#include "server/server.h"
+#include "server/version.h"
+#include "storage/clock.h"
 
 namespace terndb::server {
+namespace {
 
-void register_info_commands(CommandTable& t) { (void)t; }
+// What a section writer gets: the server and the caller's locking state.
+struct InfoSource {
+  Server& server;
+  bool all_locked;
+};
+
+// Appends one "name:value" line (printf-style) with Redis's CRLF.
+void line(std::string& out, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+void line(std::string& out, const char* fmt, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if (static_cast<size_t>(n) < sizeof(buf)) {
+    out.append(buf, static_cast<size_t>(n));
+  } else {
+    std::string big(static_cast<size_t>(n) + 1, '\0');
+    va_start(ap, fmt);
+    vsnprintf(big.data(), big.size(), fmt, ap);
+    va_end(ap);
+    big.pop_back();
+    out += big;
+  }
+  out += "\r\n";
+}
+
+using ull = unsigned long long;
+using ll = long long;
+
+ull sum(const InfoSource& s, std::atomic<uint64_t> WorkerStats::*field) {
+  return s.server.stat_sum(field);
+}
+
+std::string random_hex_id() {
+  std::random_device rd;
+  std::mt19937_64 rng((static_cast<uint64_t>(rd()) << 32) ^ rd());
+  static const char* kHex = "0123456789abcdef";
+  std::string id(40, '0');
+  for (auto& c : id) c = kHex[rng() & 15];
+  return id;
+}
+
+// The replication ID this process serves; stable for its whole life.
+const std::string& replication_id() {
+  static const std::string id = random_hex_id();
+  return id;
+}
+
+// A stable identifier of this build, in the place of Redis's build hash.
+std::string build_id() {
+  uint64_t h = 1469598103934665603ull;
+  for (const char* p = kTerndbVersion; *p; ++p)
+    h = (h ^ static_cast<uint8_t>(*p)) * 1099511628211ull;
+  char buf[32];
+  snprintf(buf, sizeof(buf), "%016llx", static_cast<ull>(h));
+  return buf;
+}
+
+void server_section(const InfoSource& s, std::string& out) {
+  Server& srv = s.server;
+  utsname name{};
+  uname(&name);
+  const int64_t now_us = storage::now_us();
+  const int64_t uptime = (now_us / 1000 - srv.start_time_ms()) / 1000;
+  line(out, "redis_version:%s", kRedisCompatVersion);
+  line(out, "terndb_version:%s", kTerndbVersion);
+  line(out, "redis_git_sha1:%s", "00000000");
+  line(out, "redis_git_dirty:%d", 0);
+  line(out, "redis_build_id:%s", build_id().c_str());
+  line(out, "redis_mode:%s", "standalone");
+  line(out, "os:%s %s %s", name.sysname, name.release, name.machine);
+  line(out, "arch_bits:%d", static_cast<int>(sizeof(void*) * 8));
+  line(out, "monotonic_clock:%s", "POSIX clock_gettime");
+  line(out, "multiplexing_api:%s", "epoll");
+  line(out, "atomicvar_api:%s", "c11-builtin");
+#ifdef __GNUC__
+  line(out, "gcc_version:%d.%d.%d", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__);
+#else
+  line(out, "gcc_version:0.0.0");
+#endif
+  line(out, "process_id:%ld", static_cast<long>(getpid()));
+  line(out, "process_supervised:%s", "no");
+  line(out, "run_id:%s", srv.run_id().c_str());
+  line(out, "tcp_port:%d", srv.listening_port());
+  line(out, "server_time_usec:%lld", static_cast<ll>(now_us));
+  line(out, "uptime_in_seconds:%lld", static_cast<ll>(uptime));
+  line(out, "uptime_in_days:%lld", static_cast<ll>(uptime / 86400));
+  line(out, "hz:%lld", static_cast<ll>(srv.hz()));
+  line(out, "configured_hz:%lld", static_cast<ll>(srv.config().num("hz")));
+  line(out, "lru_clock:%u", storage::lru_clock());
+  line(out, "executable:%s", srv.executable_path.c_str());
+  line(out, "config_file:%s", srv.config_file_path.c_str());
+  line(out, "io_threads_active:%d", 0);
+  line(out, "server_threads:%zu", srv.workers().size());
+}
+
+void clients_section(const InfoSource& s, std::string& out) {
+  size_t max_input = 0, max_output = 0;
+  for (const ClientEntry& e : s.server.clients_snapshot()) {
+    max_input = std::max(max_input, e.state->query_buffer_bytes.load(std::memory_order_relaxed));
+    max_output = std::max(max_output, e.state->output_bytes.load(std::memory_order_relaxed));
+  }
+  line(out, "connected_clients:%zu", s.server.connected_clients());
+  line(out, "cluster_connections:%d", 0);
+  line(out, "maxclients:%lld", static_cast<ll>(s.server.config().num("maxclients")));
+  line(out, "client_recent_max_input_buffer:%zu", max_input);
+  line(out, "client_recent_max_output_buffer:%zu", max_output);
+  line(out, "blocked_clients:%d", 0);
+  line(out, "tracking_clients:%d", 0);
+  line(out, "clients_in_timeout_table:%d", 0);
+}
+
+// "%.2f" of a/b, 0 when b is 0.
+double ratio(uint64_t a, uint64_t b) {
+  return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0;
+}
+
+void memory_section(const InfoSource& s, std::string& out) {
+  const MemoryStats m = read_memory_stats();
+  const uint64_t peak = std::max(peak_allocated(), m.allocated);
+  const uint64_t startup = std::min(startup_allocated(), m.allocated);
+  const uint64_t overhead = startup;
+  const uint64_t dataset = m.allocated - overhead;
+  const uint64_t system = total_system_memory();
+  const int64_t maxmemory = s.server.config().num("maxmemory");
+  const std::string policy = s.server.config().text("maxmemory-policy");
+  line(out, "used_memory:%llu", static_cast<ull>(m.allocated));
+  line(out, "used_memory_human:%s", bytes_to_human(m.allocated).c_str());
+  line(out, "used_memory_rss:%llu", static_cast<ull>(m.rss));
+  line(out, "used_memory_rss_human:%s", bytes_to_human(m.rss).c_str());
+  line(out, "used_memory_peak:%llu", static_cast<ull>(peak));
+  line(out, "used_memory_peak_human:%s", bytes_to_human(peak).c_str());
+  line(out, "used_memory_peak_perc:%.2f%%", ratio(m.allocated, peak) * 100);
+  line(out, "used_memory_overhead:%llu", static_cast<ull>(overhead));
+  line(out, "used_memory_startup:%llu", static_cast<ull>(startup));
+  line(out, "used_memory_dataset:%llu", static_cast<ull>(dataset));
+  line(out, "used_memory_dataset_perc:%.2f%%", ratio(dataset, m.allocated - startup) * 100);
+  line(out, "allocator_allocated:%llu", static_cast<ull>(m.allocated));
+  line(out, "allocator_active:%llu", static_cast<ull>(m.active));
+  line(out, "allocator_resident:%llu", static_cast<ull>(m.resident));
+  line(out, "total_system_memory:%llu", static_cast<ull>(system));
+  line(out, "total_system_memory_human:%s", bytes_to_human(system).c_str());
+  // terndb has no script engine yet: no Lua VM, no scripts, no functions.
+  line(out, "used_memory_lua:%d", 0);
+  line(out, "used_memory_vm_eval:%d", 0);
+  line(out, "used_memory_lua_human:%s", "0B");
+  line(out, "used_memory_scripts_eval:%d", 0);
+  line(out, "number_of_cached_scripts:%d", 0);
+  line(out, "number_of_functions:%d", 0);
+  line(out, "number_of_libraries:%d", 0);
+  line(out, "used_memory_vm_functions:%d", 0);
+  line(out, "used_memory_vm_total:%d", 0);
+  line(out, "used_memory_vm_total_human:%s", "0B");
+  line(out, "used_memory_functions:%d", 0);
+  line(out, "used_memory_scripts:%d", 0);
+  line(out, "used_memory_scripts_human:%s", "0B");
+  line(out, "maxmemory:%lld", static_cast<ll>(maxmemory));
+  line(out, "maxmemory_human:%s", bytes_to_human(static_cast<uint64_t>(maxmemory)).c_str());
+  line(out, "maxmemory_policy:%s", policy.c_str());
+  line(out, "allocator_frag_ratio:%.2f", ratio(m.active, m.allocated));
+  line(out, "allocator_frag_bytes:%lld", static_cast<ll>(m.active) - static_cast<ll>(m.allocated));
+  line(out, "allocator_rss_ratio:%.2f", ratio(m.resident, m.active));
+  line(out, "allocator_rss_bytes:%lld", static_cast<ll>(m.resident) - static_cast<ll>(m.active));
+  line(out, "rss_overhead_ratio:%.2f", ratio(m.rss, m.resident));
+  line(out, "rss_overhead_bytes:%lld", static_cast<ll>(m.rss) - static_cast<ll>(m.resident));
+  line(out, "mem_fragmentation_ratio:%.2f", ratio(m.rss, m.allocated));
+  line(out, "mem_fragmentation_bytes:%lld", static_cast<ll>(m.rss) - static_cast<ll>(m.allocated));
+  line(out, "mem_not_counted_for_evict:%d", 0);
+  line(out, "mem_replication_backlog:%d", 0);
+  line(out, "mem_total_replication_buffers:%d", 0);
+  line(out, "mem_clients_slaves:%d", 0);
+  line(out, "mem_clients_normal:%d", 0);
+  line(out, "mem_cluster_links:%d", 0);
+  line(out, "mem_aof_buffer:%d", 0);
+  line(out, "mem_allocator:%s", m.allocator.c_str());
+  line(out, "active_defrag_running:%d", 0);
+  line(out, "lazyfree_pending_objects:%d", 0);
+  line(out, "lazyfreed_objects:%d", 0);
+}
+
+// Successful calls of write commands: the changes a snapshot would have to save. Redis
+// counts changed keys; terndb counts the writes that succeeded, which is what it knows
+// until snapshots keep their own counter.
+ull successful_writes(Server& srv) {
+  ull n = 0;
+  for (const CommandSpec* spec : srv.commands().by_id()) {
+    if (!spec->is_write()) continue;
+    for (auto& w : srv.workers()) {
+      const CommandStats& cs = w->command_stats[spec->id];
+      n += cs.calls.load(std::memory_order_relaxed) -
+           cs.failed_calls.load(std::memory_order_relaxed);
+    }
+  }
+  return n;
+}
+
+void persistence_section(const InfoSource& s, std::string& out) {
+  line(out, "loading:%d", 0);
+  line(out, "async_loading:%d", 0);
+  line(out, "current_cow_peak:%d", 0);
+  line(out, "current_cow_size:%d", 0);
+  line(out, "current_cow_size_age:%d", 0);
+  line(out, "current_fork_perc:%.2f", 0.0);
+  line(out, "current_save_keys_processed:%d", 0);
+  line(out, "current_save_keys_total:%d", 0);
+  line(out, "rdb_changes_since_last_save:%llu", successful_writes(s.server));
+  line(out, "rdb_bgsave_in_progress:%d", 0);
+  line(out, "rdb_last_save_time:%lld", static_cast<ll>(s.server.start_time_ms() / 1000));
+  line(out, "rdb_last_bgsave_status:%s", "ok");
+  line(out, "rdb_last_bgsave_time_sec:%d", -1);
+  line(out, "rdb_current_bgsave_time_sec:%d", -1);
+  line(out, "rdb_saves:%d", 0);
+  line(out, "rdb_last_cow_size:%d", 0);
+  line(out, "rdb_last_load_keys_expired:%d", 0);
+  line(out, "rdb_last_load_keys_loaded:%d", 0);
+  line(out, "aof_enabled:%d", 0);
+  line(out, "aof_rewrite_in_progress:%d", 0);
+  line(out, "aof_rewrite_scheduled:%d", 0);
+  line(out, "aof_last_rewrite_time_sec:%d", -1);
+  line(out, "aof_current_rewrite_time_sec:%d", -1);
+  line(out, "aof_last_bgrewrite_status:%s", "ok");
+  line(out, "aof_rewrites:%d", 0);
+  line(out, "aof_rewrites_consecutive_failures:%d", 0);
+  line(out, "aof_last_write_status:%s", "ok");
+  line(out, "aof_last_cow_size:%d", 0);
+  line(out, "module_fork_in_progress:%d", 0);
+  line(out, "module_fork_last_cow_size:%d", 0);
+}
+
+void stats_section(const InfoSource& s, std::string& out) {
+  line(out, "total_connections_received:%llu", sum(s, &WorkerStats::connections_received));
+  line(out, "total_commands_processed:%llu", static_cast<ull>(s.server.total_commands()));
+  line(out, "instantaneous_ops_per_sec:%lld", static_cast<ll>(s.server.instantaneous_ops()));
+  line(out, "total_net_input_bytes:%llu", sum(s, &WorkerStats::net_input_bytes));
+  line(out, "total_net_output_bytes:%llu", sum(s, &WorkerStats::net_output_bytes));
+  line(out, "total_net_repl_input_bytes:%d", 0);
+  line(out, "total_net_repl_output_bytes:%d", 0);
+  line(out, "instantaneous_input_kbps:%.2f", 0.0);
+  line(out, "instantaneous_output_kbps:%.2f", 0.0);
+  line(out, "instantaneous_input_repl_kbps:%.2f", 0.0);
+  line(out, "instantaneous_output_repl_kbps:%.2f", 0.0);
+  line(out, "rejected_connections:%llu", sum(s, &WorkerStats::rejected_connections));
+  line(out, "sync_full:%d", 0);
+  line(out, "sync_partial_ok:%d", 0);
+  line(out, "sync_partial_err:%d", 0);
+  line(out, "expired_keys:%llu", static_cast<ull>(s.server.expired_keys()));
+  line(out, "expired_stale_perc:%.2f", 0.0);
+  line(out, "expired_time_cap_reached_count:%d", 0);
+  line(out, "expire_cycle_cpu_milliseconds:%d", 0);
+  line(out, "evicted_keys:%d", 0);
+  line(out, "evicted_clients:%d", 0);
+  line(out, "total_eviction_exceeded_time:%d", 0);
+  line(out, "current_eviction_exceeded_time:%d", 0);
+  line(out, "keyspace_hits:%llu", sum(s, &WorkerStats::keyspace_hits));
+  line(out, "keyspace_misses:%llu", sum(s, &WorkerStats::keyspace_misses));
+  line(out, "pubsub_channels:%d", 0);
+  line(out, "pubsub_patterns:%d", 0);
+  line(out, "pubsubshard_channels:%d", 0);
+  line(out, "latest_fork_usec:%d", 0);
+  line(out, "total_forks:%d", 0);
+  line(out, "migrate_cached_sockets:%d", 0);
+  line(out, "slave_expires_tracked_keys:%d", 0);
+  line(out, "active_defrag_hits:%d", 0);
+  line(out, "active_defrag_misses:%d", 0);
+  line(out, "active_defrag_key_hits:%d", 0);
+  line(out, "active_defrag_key_misses:%d", 0);
+  line(out, "total_active_defrag_time:%d", 0);
+  line(out, "current_active_defrag_time:%d", 0);
+  line(out, "tracking_total_keys:%d", 0);
+  line(out, "tracking_total_items:%d", 0);
+  line(out, "tracking_total_prefixes:%d", 0);
+  line(out, "unexpected_error_replies:%llu", sum(s, &WorkerStats::unexpected_error_replies));
+  line(out, "total_error_replies:%llu", sum(s, &WorkerStats::total_error_replies));
+  line(out, "dump_payload_sanitizations:%d", 0);
+  // Reads and writes are done by the io threads themselves; there are no helper threads.
+  line(out, "io_threaded_reads_processed:%d", 0);
+  line(out, "io_threaded_writes_processed:%d", 0);
+  line(out, "reply_buffer_shrinks:%d", 0);
+  line(out, "reply_buffer_expands:%d", 0);
+}
+
+void replication_section(const InfoSource& s, std::string& out) {
+  line(out, "role:%s", "master");
+  line(out, "connected_slaves:%d", 0);
+  line(out, "master_failover_state:%s", "no-failover");
+  line(out, "master_replid:%s", replication_id().c_str());
+  line(out, "master_replid2:%s", std::string(40, '0').c_str());
+  line(out, "master_repl_offset:%d", 0);
+  line(out, "second_repl_offset:%d", -1);
+  line(out, "repl_backlog_active:%d", 0);
+  line(out, "repl_backlog_size:%lld", static_cast<ll>(s.server.config().num("repl-backlog-size")));
+  line(out, "repl_backlog_first_byte_offset:%d", 0);
+  line(out, "repl_backlog_histlen:%d", 0);
+}
+
+void cpu_line(std::string& out, const char* name, const timeval& tv) {
+  line(out, "%s:%ld.%06ld", name, static_cast<long>(tv.tv_sec), static_cast<long>(tv.tv_usec));
+}
+
+void cpu_section(const InfoSource&, std::string& out) {
+  rusage self{}, children{}, thread{};
+  getrusage(RUSAGE_SELF, &self);
+  getrusage(RUSAGE_CHILDREN, &children);
+  // terndb has no single main thread: the figures are those of the io thread answering.
+  getrusage(RUSAGE_THREAD, &thread);
+  cpu_line(out, "used_cpu_sys", self.ru_stime);
+  cpu_line(out, "used_cpu_user", self.ru_utime);
+  cpu_line(out, "used_cpu_sys_children", children.ru_stime);
+  cpu_line(out, "used_cpu_user_children", children.ru_utime);
+  cpu_line(out, "used_cpu_sys_main_thread", thread.ru_stime);
+  cpu_line(out, "used_cpu_user_main_thread", thread.ru_utime);
+}
+
+void modules_section(const InfoSource&, std::string&) {}
+
+void commandstats_section(const InfoSource& s, std::string& out) {
+  for (const CommandSpec* spec : s.server.commands().by_id()) {
+    ull calls = 0, usec = 0, rejected = 0, failed = 0;
+    for (auto& w : s.server.workers()) {
+      const CommandStats& cs = w->command_stats[spec->id];
+      calls += cs.calls.load(std::memory_order_relaxed);
+      usec += cs.usec.load(std::memory_order_relaxed);
+      rejected += cs.rejected_calls.load(std::memory_order_relaxed);
+      failed += cs.failed_calls.load(std::memory_order_relaxed);
+    }
+    if (calls == 0 && rejected == 0 && failed == 0) continue;
+    line(out,
+         "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_calls=%llu",
+         spec->full_name().c_str(), calls, usec,
+         calls ? static_cast<double>(usec) / static_cast<double>(calls) : 0.0, rejected, failed);
+  }
+}
+
+// Errors are counted in total, not by their prefix, so there is nothing to list per kind.
+void errorstats_section(const InfoSource&, std::string&) {}
+
+// Per-command latency histograms are not kept.
+void latencystats_section(const InfoSource&, std::string&) {}
+
+void cluster_section(const InfoSource&, std::string& out) {
+  line(out, "cluster_enabled:%d", 0);
+}
+
+void keyspace_section(const InfoSource& s, std::string& out) {
+  storage::Keyspace& ks = s.server.keyspace();
+  for (int db = 0; db < ks.databases(); ++db) {
+    size_t keys = ks.db_size(db, s.all_locked);
+    if (keys == 0) continue;
+    size_t expires = ks.volatile_count(db, s.all_locked);
+    line(out, "db%d:keys=%zu,expires=%zu,avg_ttl=%d", db, keys, expires, 0);
+  }
+}
+
+struct Section {
+  const char* name;   // as INFO's argument names it
+  const char* title;  // as its header shows it
+  bool in_default;    // part of INFO / INFO default
+  void (*write)(const InfoSource&, std::string&);
+};
+
+// In the order Redis prints them. "all" and "everything" add the non-default ones.
+const Section kSections[] = {
+    {"server", "Server", true, server_section},
+    {"clients", "Clients", true, clients_section},
+    {"memory", "Memory", true, memory_section},
+    {"persistence", "Persistence", true, persistence_section},
+    {"stats", "Stats", true, stats_section},
+    {"replication", "Replication", true, replication_section},
+    {"cpu", "CPU", true, cpu_section},
+    {"modules", "Modules", true, modules_section},
+    {"commandstats", "Commandstats", false, commandstats_section},
+    {"errorstats", "Errorstats", true, errorstats_section},
+    {"latencystats", "Latencystats", false, latencystats_section},
+    {"cluster", "Cluster", true, cluster_section},
+    {"keyspace", "Keyspace", true, keyspace_section},
+};
+
+std::string lowercase(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+void info_command(CommandContext& c) {
+  constexpr size_t kCount = sizeof(kSections) / sizeof(kSections[0]);
+  bool wanted[kCount] = {};
+  if (c.argc() == 1) {
+    for (size_t i = 0; i < kCount; ++i) wanted[i] = kSections[i].in_default;
+  }
+  for (size_t a = 1; a < c.argc(); ++a) {
+    std::string arg = lowercase(c.arg(a));
+    for (size_t i = 0; i < kCount; ++i) {
+      if (arg == kSections[i].name || arg == "all" || arg == "everything" ||
+          (arg == "default" && kSections[i].in_default)) {
+        wanted[i] = true;
+      }
+    }
+  }
+  InfoSource source{c.server, c.all_locked};
+  std::string out;
+  bool first = true;
+  for (size_t i = 0; i < kCount; ++i) {
+    if (!wanted[i]) continue;
+    if (!first) out += "\r\n";
+    first = false;
+    out += "# ";
+    out += kSections[i].title;
+    out += "\r\n";
+    kSections[i].write(source, out);
+  }
+  c.reply.verbatim(out);
+}
+
+}  // namespace
+
+void register_info_commands(CommandTable& t) {
+  t.add(make_command("info", -1, kCmdLoading | kCmdStale, 0, 0, 0, info_command, "server", "1.0.0",
+                     "Returns information and statistics about the server.", "O(1)"));
+}
 
 }  // namespace terndb::server

@@ -94,7 +94,7 @@ void exists_command(CommandContext& c) {
   int64_t n = 0;
   for (size_t i = 1; i < c.argc(); ++i) {
     KeyHandle k = locked_handle(c, c.db(), c.arg(i));
-    if (c.lookup_read(k)) ++n;
+    if (c.lookup_read(k, false)) ++n;
   }
   c.reply.integer(n);
 }
@@ -114,7 +114,7 @@ void touch_command(CommandContext& c) {
 
 void type_command(CommandContext& c) {
   KeyHandle k = c.open(c.arg(1));
-  Entry* e = c.lookup_read(k);
+  Entry* e = c.lookup_read(k, false);
   c.reply.simple(e ? type_name(e) : "none");
 }
 

@@ -104,7 +104,7 @@ void pexpireat_command(CommandContext& c) {
 // absolute expiry) in ms or in seconds rounded to the nearest second.
 void ttl_generic(CommandContext& c, bool in_ms, bool absolute) {
   KeyHandle k = c.open(c.arg(1));
-  Entry* e = c.lookup_read(k);
+  Entry* e = c.lookup_read(k, false);
   if (!e) return c.reply.integer(-2);
   int64_t expire = e->expire_at();
   if (expire < 0) return c.reply.integer(-1);

@@ -22,7 +22,7 @@ constexpr int64_t kSharedIntegers = 10000;
 // The entry behind argv[2], or nullptr after replying nil. Looking at a key this way does
 // not count as an access to it.
 Entry* lookup_or_nil(CommandContext& c, KeyHandle& k) {
-  Entry* e = c.lookup_read(k);
+  Entry* e = c.lookup_read(k, false);
   if (!e) c.reply.null();
   return e;
 }

@@ -238,7 +238,8 @@ void append_command(CommandContext& c) {
   if (e && !is_string(e)) return c.wrongtype();
   std::string_view add = c.arg(2);
   if (!e) {
-    k.put(storage::make_raw_entry(c.arg(1), add, -1, add.size()));
+    // A new key takes the value as SET would (int, embstr or raw), as Redis does.
+    k.put(storage::make_string_entry(c.arg(1), add, -1));
     return c.reply.integer(static_cast<int64_t>(add.size()));
   }
   char scratch[24];
@@ -247,7 +248,7 @@ void append_command(CommandContext& c) {
     return c.reply.error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
   }
   size_t new_len = old_len + add.size();
-  if (add.empty()) return c.reply.integer(static_cast<int64_t>(old_len));
+  // Even an empty append leaves the value raw-encoded, as in Redis.
   Entry* n = ensure_raw(k, new_len);
   k.mark_modified();
   memcpy(n->str_data_mut() + old_len, add.data(), add.size());
@@ -357,7 +358,8 @@ void incrbyfloat_command(CommandContext& c) {
     return c.reply.error("ERR increment would produce NaN or Infinity");
   }
   std::string text = protocol::format_long_double(value);
-  k.put(storage::make_string_entry(c.arg(1), text, e ? e->expire_at() : -1));
+  // Stored as text (embstr/raw), never int-encoded, as Redis does for INCRBYFLOAT.
+  k.put(storage::make_string_entry(c.arg(1), text, e ? e->expire_at() : -1, false));
   c.reply.bulk(text);
 }
 

@@ -61,6 +61,12 @@ void exec_command(CommandContext& c) {
   end_transaction(c);
   storage::Keyspace& ks = c.keyspace();
   ks.lock_all();
+  // A watched key that expired since WATCH counts as changed even if nothing deleted it
+  // yet: looking it up now expires it, which marks our flag.
+  for (auto& [db, key] : tx.watched) {
+    storage::KeyHandle probe(ks, db, key, storage::now_ms(), true);
+    probe.get();
+  }
   bool dirty = tx.watch_flag && tx.watch_flag->dirty.load();
   if (dirty) {
     ks.unlock_all();

@@ -2,6 +2,7 @@
 
 #include "server/client_state.h"
 #include "server/server.h"
+#include "storage/clock.h"
 
 namespace terndb::server {
 
@@ -34,6 +35,35 @@ CommandSpec& CommandTable::add(CommandSpec spec) {
   return *p;
 }
 
+bool CommandTable::rename(std::string_view from, std::string_view to, std::string& err) {
+  auto lower = [](std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  auto it = commands_.find(lower(from));
+  if (it == commands_.end()) {
+    err = "No such command in rename-command";
+    return false;
+  }
+  std::string target = lower(to);
+  if (!target.empty() && commands_.count(target)) {
+    err = "Target command name already exists";
+    return false;
+  }
+  std::unique_ptr<CommandSpec> spec = std::move(it->second);
+  commands_.erase(it);
+  index_.erase(lower(from));
+  // A removed command stays alive (by_id_ and statistics refer to it) but is unreachable.
+  if (target.empty()) {
+    removed_.push_back(std::move(spec));
+  } else {
+    index_[target] = spec.get();
+    commands_[target] = std::move(spec);
+  }
+  return true;
+}
+
 void register_all_commands(CommandTable& t) {
   register_connection_commands(t);
   register_server_commands(t);
@@ -52,8 +82,9 @@ void register_all_commands(CommandTable& t) {
 storage::Keyspace& CommandContext::keyspace() { return server.keyspace(); }
 int CommandContext::db() const { return client.db.load(std::memory_order_relaxed); }
 
-storage::Entry* CommandContext::lookup_read(storage::KeyHandle& k) {
+storage::Entry* CommandContext::lookup_read(storage::KeyHandle& k, bool touch) {
   storage::Entry* e = k.get();
+  if (e && touch) e->lru = storage::lru_clock();  // reads make the key recently used (OBJECT IDLETIME)
   auto* counter = e ? keyspace_hits : keyspace_misses;
   if (counter) counter->fetch_add(1, std::memory_order_relaxed);
   return e;

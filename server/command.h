@@ -99,6 +99,9 @@ class CommandTable {
     auto it = index_.find(lower_name);
     return it == index_.end() ? nullptr : it->second;
   }
+  // rename-command: serves command `from` under the name `to`, or removes it when `to` is
+  // empty. False with Redis's reason when `from` is unknown or `to` is taken.
+  bool rename(std::string_view from, std::string_view to, std::string& err);
   const std::map<std::string, std::unique_ptr<CommandSpec>>& all() const { return commands_; }
   // Every command and subcommand, indexed by id.
   const std::vector<CommandSpec*>& by_id() const { return by_id_; }
@@ -107,6 +110,7 @@ class CommandTable {
   std::map<std::string, std::unique_ptr<CommandSpec>> commands_;
   // Hash index for dispatch (names are short: no allocation for the lookup key).
   std::unordered_map<std::string, CommandSpec*> index_;
+  std::vector<std::unique_ptr<CommandSpec>> removed_;  // by rename-command
   std::vector<CommandSpec*> by_id_;
 };
 
@@ -147,8 +151,9 @@ struct CommandContext {
   storage::KeyHandle open(std::string_view key) {
     return storage::KeyHandle(keyspace(), db(), key, now, all_locked);
   }
-  // Looks a key up for reading and counts a keyspace hit or miss.
-  storage::Entry* lookup_read(storage::KeyHandle& k);
+  // Looks a key up for reading and counts a keyspace hit or miss. `touch` refreshes the
+  // key's LRU stamp; commands that only inspect a key (EXISTS, TYPE, TTL, OBJECT) pass false.
+  storage::Entry* lookup_read(storage::KeyHandle& k, bool touch = true);
 
   // Blocking commands: whether the client may block now (not inside MULTI/EXEC or a
   // script, where blocking commands answer as if they timed out), and parking it.

@@ -9,6 +9,7 @@
 #include "server/connection.h"
 #include "server/log.h"
 #include "storage/clock.h"
+#include "storage/encoding_limits.h"
 
 namespace terndb::server {
 namespace {
@@ -41,6 +42,15 @@ Server::Server(conf::Registry& config)
                                                   shard_bits_for(threads));
   keyspace_->set_observer(this);
   register_all_commands(commands_);
+  // rename-command lines of the config file, as (name, new name) pairs.
+  std::vector<std::string> renames;
+  protocol::split_args(config_.text("rename-command"), renames);
+  for (size_t i = 0; i + 1 < renames.size(); i += 2) {
+    std::string err;
+    if (!commands_.rename(renames[i], renames[i + 1], err)) {
+      throw std::runtime_error(err + " (rename-command " + renames[i] + ")");
+    }
+  }
   for (size_t i = 0; i < threads; ++i) {
     auto w = std::make_unique<Worker>(i);
     w->command_stats = std::make_unique<CommandStats[]>(commands_.by_id().size());
@@ -48,6 +58,32 @@ Server::Server(conf::Registry& config)
   }
   run_id_ = make_run_id();
   start_time_ms_ = storage::now_ms();
+  wire_encoding_limits();
+}
+
+// The data types read their conversion thresholds from storage::encoding_limits(); keep
+// those atomics equal to the config, now and after every CONFIG SET.
+void Server::wire_encoding_limits() {
+  storage::EncodingLimits& limits = storage::encoding_limits();
+  const std::pair<const char*, std::atomic<int64_t>*> wiring[] = {
+      {"hash-max-listpack-entries", &limits.hash_max_listpack_entries},
+      {"hash-max-listpack-value", &limits.hash_max_listpack_value},
+      {"set-max-intset-entries", &limits.set_max_intset_entries},
+      {"zset-max-listpack-entries", &limits.zset_max_listpack_entries},
+      {"zset-max-listpack-value", &limits.zset_max_listpack_value},
+      {"list-max-listpack-size", &limits.list_max_listpack_size},
+  };
+  for (auto [name, target] : wiring) {
+    conf::Option* opt = config_.find(name);
+    if (!opt) continue;
+    target->store(opt->num.load());
+    auto previous = opt->on_change;
+    opt->on_change = [opt, target, previous](std::string& err) {
+      if (previous && !previous(err)) return false;
+      target->store(opt->num.load());
+      return true;
+    };
+  }
 }
 
 Server::~Server() = default;

@@ -123,6 +123,7 @@ class Server : public storage::KeyspaceObserver {
   void schedule_cron(Worker& w);
   void cron(Worker& w);
   void apply_runtime_config();
+  void wire_encoding_limits();
 
   conf::Registry& config_;
   std::unique_ptr<storage::Keyspace> keyspace_;

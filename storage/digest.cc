@@ -43,27 +43,28 @@ void digest_value(Digest& digest, const Entry* e) {
 }
 
 std::string dataset_digest_hex(Keyspace& ks, int64_t now, bool locked) {
+  (void)now;  // like Redis, keys past their expiry but not yet deleted are included
   if (!locked) ks.lock_all();
   Digest final_digest{};
   for (int db = 0; db < ks.databases(); ++db) {
     bool any = false;
-    Digest db_xor{};
+    // XOR of SHA1(key digest) over the database's keys. Redis XORs each key's SHA1 into
+    // the running digest after mixing in the database number; XOR commutes, so folding
+    // the database's keys first gives the same result.
+    Digest db_keys{};
     for (size_t s = 0; s < ks.shard_count(); ++s) {
       ks.shard(s).dbs[static_cast<size_t>(db)].for_each([&](Entry* e) {
-        int64_t exp = e->expire_at();
-        (void)exp;
-        (void)now;
         any = true;
         Digest d{};
         digest_mix(d, e->key().data(), e->key().size());
         digest_value(d, e);
-        for (size_t i = 0; i < 20; ++i) db_xor[i] ^= d[i];
+        digest_xor(db_keys, d.data(), d.size());
       });
     }
     if (!any) continue;
     uint32_t db_be = htonl(static_cast<uint32_t>(db));
     digest_mix(final_digest, &db_be, 4);
-    for (size_t i = 0; i < 20; ++i) final_digest[i] ^= db_xor[i];
+    for (size_t i = 0; i < 20; ++i) final_digest[i] ^= db_keys[i];
   }
   if (!locked) ks.unlock_all();
   return Sha1::hex(final_digest);

@@ -61,9 +61,10 @@ Entry* make_int_entry(std::string_view key, int64_t value, int64_t expire_at) {
   return e;
 }
 
-Entry* make_string_entry(std::string_view key, std::string_view value, int64_t expire_at) {
+Entry* make_string_entry(std::string_view key, std::string_view value, int64_t expire_at,
+                         bool allow_int) {
   int64_t iv;
-  if (value.size() <= 20 && protocol::parse_int64(value, iv)) {
+  if (allow_int && value.size() <= 20 && protocol::parse_int64(value, iv)) {
     return make_int_entry(key, iv, expire_at);
   }
   Encoding enc = value.size() <= kEmbstrMaxLen ? Encoding::kEmbstr : Encoding::kRaw;

@@ -102,7 +102,8 @@ static_assert(sizeof(Entry) == 16);
 // Builders. `expire_at` is an absolute unix time in ms, or -1 for none. String builders
 // pick the encoding Redis would report: int for canonical integers of up to 20 chars,
 // embstr up to 44 bytes, raw beyond.
-Entry* make_string_entry(std::string_view key, std::string_view value, int64_t expire_at);
+Entry* make_string_entry(std::string_view key, std::string_view value, int64_t expire_at,
+                         bool allow_int = true);
 Entry* make_int_entry(std::string_view key, int64_t value, int64_t expire_at);
 // A raw-encoded string with room for at least `capacity` bytes (APPEND, SETRANGE).
 Entry* make_raw_entry(std::string_view key, std::string_view value, int64_t expire_at,

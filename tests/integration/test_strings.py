@@ -49,6 +49,17 @@ class StringCommands(SideBySide):
             "PSETEX p 100000 v", "PSETEX p -5 v",
         ])
 
+    def test_encodings_follow_redis(self):
+        self.script([
+            "APPEND n1 123", "OBJECT ENCODING n1", "APPEND s1 abc", "OBJECT ENCODING s1",
+            "SET e abc", "APPEND e ''", "OBJECT ENCODING e", "SET i 12", "APPEND i ''",
+            "OBJECT ENCODING i", "INCRBYFLOAT f 1", "OBJECT ENCODING f", "INCR c",
+            "OBJECT ENCODING c", "SETRANGE r 0 12", "OBJECT ENCODING r", "SET big " + "x" * 45,
+            "OBJECT ENCODING big", "SET emb " + "x" * 44, "OBJECT ENCODING emb",
+        ])
+        self.same("APPEND", "z", "")
+        self.same("OBJECT", "ENCODING", "z")
+
     def test_expiry_is_honoured(self):
         self.same("SET k v PX 50")
         time.sleep(0.15)

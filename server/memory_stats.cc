@@ -1,0 +1,121 @@
+#include "server/memory_stats.h"
+
+#include <malloc.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+
+// jemalloc's control interface, present only when jemalloc is linked.
+extern "C" int mallctl(const char* name, void* oldp, size_t* oldlenp, void* newp, size_t newlen)
+    __attribute__((weak));
+// The sanitizers' allocator, present only in sanitizer builds (where mallinfo2 reports
+// nothing).
+extern "C" size_t __sanitizer_get_current_allocated_bytes() __attribute__((weak));
+
+namespace terndb::server {
+namespace {
+
+std::atomic<uint64_t> g_peak{0};
+
+bool jemalloc_present() {
+  return mallctl != nullptr;
+}
+
+uint64_t jemalloc_stat(const char* name) {
+  size_t value = 0;
+  size_t len = sizeof(value);
+  if (mallctl(name, &value, &len, nullptr, 0) != 0) return 0;
+  return value;
+}
+
+std::string jemalloc_version() {
+  const char* version = nullptr;
+  size_t len = sizeof(version);
+  if (mallctl("version", &version, &len, nullptr, 0) != 0 || !version) return "jemalloc";
+  std::string v = version;  // "5.3.0-0-g54eaed1d..."
+  return "jemalloc-" + v.substr(0, v.find('-'));
+}
+
+uint64_t process_rss() {
+  FILE* f = fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  unsigned long long size = 0, resident = 0;
+  int n = fscanf(f, "%llu %llu", &size, &resident);
+  fclose(f);
+  if (n != 2) return 0;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+MemoryStats sample() {
+  MemoryStats s;
+  if (jemalloc_present()) {
+    // Statistics are cached until the epoch advances.
+    uint64_t epoch = 1;
+    size_t len = sizeof(epoch);
+    mallctl("epoch", &epoch, &len, &epoch, len);
+    s.allocated = jemalloc_stat("stats.allocated");
+    s.active = jemalloc_stat("stats.active");
+    s.resident = jemalloc_stat("stats.resident");
+    s.allocator = jemalloc_version();
+  } else if (__sanitizer_get_current_allocated_bytes != nullptr) {
+    s.allocated = s.active = s.resident = __sanitizer_get_current_allocated_bytes();
+    s.allocator = "libc";
+  } else {
+    struct mallinfo2 mi = mallinfo2();
+    s.allocated = mi.uordblks + mi.hblkhd;
+    s.active = mi.uordblks + mi.hblkhd;
+    s.resident = mi.arena + mi.hblkhd;
+    s.allocator = "libc";
+  }
+  s.rss = process_rss();
+  return s;
+}
+
+// Taken while static objects are constructed, before the server allocates its tables.
+const uint64_t g_startup_allocated = sample().allocated;
+
+}  // namespace
+
+MemoryStats read_memory_stats() {
+  MemoryStats s = sample();
+  uint64_t peak = g_peak.load(std::memory_order_relaxed);
+  while (s.allocated > peak && !g_peak.compare_exchange_weak(peak, s.allocated)) {
+  }
+  return s;
+}
+
+uint64_t peak_allocated() {
+  return g_peak.load(std::memory_order_relaxed);
+}
+
+uint64_t startup_allocated() {
+  return g_startup_allocated;
+}
+
+uint64_t total_system_memory() {
+  long pages = sysconf(_SC_PHYS_PAGES);
+  long page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : 0;
+}
+
+std::string bytes_to_human(uint64_t n) {
+  static const char* kUnits = "KMGTP";
+  char buf[64];
+  if (n < 1024) {
+    snprintf(buf, sizeof(buf), "%lluB", static_cast<unsigned long long>(n));
+    return buf;
+  }
+  double d = static_cast<double>(n);
+  for (int i = 0; i < 5; ++i) {
+    d /= 1024;
+    if (d < 1024) {
+      snprintf(buf, sizeof(buf), "%.2f%c", d, kUnits[i]);
+      return buf;
+    }
+  }
+  snprintf(buf, sizeof(buf), "%lluB", static_cast<unsigned long long>(n));
+  return buf;
+}
+
+}  // namespace terndb::server

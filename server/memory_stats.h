@@ -1,0 +1,32 @@
+// Process memory figures for INFO memory: what the allocator holds for the program and
+// what the kernel has resident.
+//
+// The server binary links jemalloc except in sanitizer builds (and the unit tests never
+// do), so jemalloc is found at run time through a weak `mallctl` symbol; without it the
+// figures come from the sanitizer's allocator or glibc's mallinfo2.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace terndb::server {
+
+struct MemoryStats {
+  uint64_t allocated = 0;  // bytes the program holds (used_memory)
+  uint64_t active = 0;     // allocator pages in use
+  uint64_t resident = 0;   // allocator pages resident
+  uint64_t rss = 0;        // resident set size of the process
+  std::string allocator;   // "jemalloc-5.3.0" or "libc"
+};
+
+MemoryStats read_memory_stats();
+// The highest `allocated` seen by read_memory_stats() so far.
+uint64_t peak_allocated();
+// `allocated` when the program started.
+uint64_t startup_allocated();
+// Physical memory of the machine.
+uint64_t total_system_memory();
+// Redis's human form: 1015.61K, 11.90M, 0B.
+std::string bytes_to_human(uint64_t n);
+
+}  // namespace terndb::server
