@@ -7,9 +7,9 @@
 // value to sort), read_hash_field (GET/BY "->field") and store_as_list (STORE). Types whose
 // code is not available to them yet answer WRONGTYPE (sources), nil (hash fields) or an
 // error (STORE of a non-empty result).
+#include <cerrno>
 #include <clocale>
 #include <cmath>
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -157,7 +157,9 @@ int binary_compare(std::string_view a, std::string_view b) {
 }
 
 // strcoll over the C strings, as Redis compares for ALPHA without STORE.
-int collate(const std::string& a, const std::string& b) { return strcoll(a.c_str(), b.c_str()); }
+int collate(const std::string& a, const std::string& b) {
+  return strcoll(a.c_str(), b.c_str());
+}
 
 void sort_generic(CommandContext& c, bool readonly) {
   bool desc = false, alpha = false, dontsort = false;
@@ -183,8 +185,9 @@ void sort_generic(CommandContext& c, bool readonly) {
       storekey = c.arg(++j);
     } else if (eq_nocase(opt, "by") && left >= 1) {
       sortby = c.arg(++j);
-      // A pattern without '*' names no per-element key: nothing to sort by.
-      dontsort = c_str_part(*sortby).find('*') == std::string_view::npos;
+      // A pattern without '*' names no per-element key: nothing to sort by. (A later BY
+      // with a '*' does not undo that, as in Redis.)
+      if (c_str_part(*sortby).find('*') == std::string_view::npos) dontsort = true;
     } else if (eq_nocase(opt, "get") && left >= 1) {
       gets.push_back(c.arg(++j));
     } else {
@@ -236,8 +239,8 @@ void sort_generic(CommandContext& c, bool readonly) {
       if (!desc) {
         source.read(static_cast<size_t>(start), static_cast<size_t>(end) + 1, false, elements);
       } else {
-        source.read(static_cast<size_t>(vectorlen - 1 - end), static_cast<size_t>(vectorlen - start),
-                    true, elements);
+        source.read(static_cast<size_t>(vectorlen - 1 - end),
+                    static_cast<size_t>(vectorlen - start), true, elements);
       }
     }
     end -= start;
@@ -296,7 +299,8 @@ void sort_generic(CommandContext& c, bool readonly) {
 
   const int64_t per_item = gets.empty() ? 1 : static_cast<int64_t>(gets.size());
   const int64_t outputlen = per_item * (end - start + 1);
-  if (conversion_error) return c.reply.error("ERR One or more scores can't be converted into double");
+  if (conversion_error)
+    return c.reply.error("ERR One or more scores can't be converted into double");
   if (!storekey) {
     c.reply.array(static_cast<size_t>(outputlen));
     for (int64_t j = start; j <= end; ++j) {
@@ -329,8 +333,12 @@ void sort_generic(CommandContext& c, bool readonly) {
   c.reply.integer(outputlen);
 }
 
-void sort_command(CommandContext& c) { sort_generic(c, false); }
-void sort_ro_command(CommandContext& c) { sort_generic(c, true); }
+void sort_command(CommandContext& c) {
+  sort_generic(c, false);
+}
+void sort_ro_command(CommandContext& c) {
+  sort_generic(c, true);
+}
 
 // SORT's keys: the key to sort, and the last STORE destination if any (options with
 // arguments are skipped over, as Redis's sortGetKeys does).
@@ -368,10 +376,10 @@ void register_sort_commands(CommandTable& t) {
   sort.key_finder = sort_keys;
   sort.acl_categories = categories;
   sort.acl_categories.insert(sort.acl_categories.begin(), "@write");
-  CommandSpec& sort_ro = t.add(make_command(
-      "sort_ro", -2, kCmdReadonly, 1, 1, 1, sort_ro_command, "generic", "7.0.0",
-      "Sorts the elements of a list, set or sorted set without storing anything.",
-      "O(N+M*log(M)) for N elements sorted and M returned"));
+  CommandSpec& sort_ro = t.add(
+      make_command("sort_ro", -2, kCmdReadonly, 1, 1, 1, sort_ro_command, "generic", "7.0.0",
+                   "Sorts the elements of a list, set or sorted set without storing anything.",
+                   "O(N+M*log(M)) for N elements sorted and M returned"));
   sort_ro.key_finder = sort_ro_keys;
   sort_ro.acl_categories = categories;
   sort_ro.acl_categories.insert(sort_ro.acl_categories.begin(), "@read");

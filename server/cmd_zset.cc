@@ -70,7 +70,7 @@ void zadd_generic(CommandContext& c, unsigned flags) {
   }
 
   KeyHandle k = c.open(c.arg(1));
-  Entry* e = k.get();
+  Entry* e = zset::lookup_write(k);
   if (e && !is_zset(e)) return c.wrongtype();
   size_t added = 0, updated = 0, processed = 0;
   double score = 0;
@@ -111,12 +111,16 @@ void zadd_generic(CommandContext& c, unsigned flags) {
   }
 }
 
-void zadd_command(CommandContext& c) { zadd_generic(c, 0); }
-void zincrby_command(CommandContext& c) { zadd_generic(c, storage::kZAddIncr); }
+void zadd_command(CommandContext& c) {
+  zadd_generic(c, 0);
+}
+void zincrby_command(CommandContext& c) {
+  zadd_generic(c, storage::kZAddIncr);
+}
 
 void zrem_command(CommandContext& c) {
   KeyHandle k = c.open(c.arg(1));
-  Entry* e = k.get();
+  Entry* e = zset::lookup_write(k);
   if (!e) return c.reply.integer(0);
   if (!is_zset(e)) return c.wrongtype();
   int64_t deleted = 0;
@@ -195,8 +199,12 @@ void zrank_generic(CommandContext& c, bool reverse) {
   c.reply.integer(reverse ? static_cast<int64_t>(z->size()) - 1 - rank : rank);
 }
 
-void zrank_command(CommandContext& c) { zrank_generic(c, false); }
-void zrevrank_command(CommandContext& c) { zrank_generic(c, true); }
+void zrank_command(CommandContext& c) {
+  zrank_generic(c, false);
+}
+void zrevrank_command(CommandContext& c) {
+  zrank_generic(c, true);
+}
 
 void zrandmember_with_count(CommandContext& c, int64_t l, bool withscores) {
   KeyHandle k = c.open(c.arg(1));
@@ -253,6 +261,12 @@ void zrandmember_command(CommandContext& c) {
   if (c.argc() >= 3) {
     int64_t l;
     if (!zset::parse_long(c, c.arg(2), l)) return;
+    // The count's magnitude must fit: the most negative integer has none.
+    if (l == INT64_MIN) {
+      return c.reply.error(
+          "ERR value is out of range, value must between -9223372036854775807 and "
+          "9223372036854775807");
+    }
     if (c.argc() > 4 || (c.argc() == 4 && !eq_nocase(c.arg(3), "withscores"))) {
       return c.syntax_error();
     }

@@ -74,15 +74,19 @@ void zpop_generic(CommandContext& c, End end) {
   // RESP3 nests the pairs only when a count was given.
   PopShape shape{false, c.reply.resp() > 2 && count != -1};
   KeyHandle k = c.open(c.arg(1));
-  Entry* e = k.get();
+  Entry* e = zset::lookup_write(k);
   if (!e) return c.reply.empty_array();
   if (!is_zset(e)) return c.wrongtype();
   if (count == 0) return c.reply.empty_array();
   pop_and_reply(k, c.reply, end, count == -1 ? 1 : count, shape);
 }
 
-void zpopmin_command(CommandContext& c) { zpop_generic(c, End::kMin); }
-void zpopmax_command(CommandContext& c) { zpop_generic(c, End::kMax); }
+void zpopmin_command(CommandContext& c) {
+  zpop_generic(c, End::kMin);
+}
+void zpopmax_command(CommandContext& c) {
+  zpop_generic(c, End::kMax);
+}
 
 // Pops from the first of `keys` that holds a non-empty sorted set, or parks the client on
 // all of them (timeout, wake-up and serving through server/blocking.h). `deadline_ms` is
@@ -92,7 +96,7 @@ void blocking_pop(CommandContext& c, std::vector<std::string_view> keys, End end
   storage::ShardLocks locks(c.keyspace(), zset::shards_of(c, keys), c.all_locked);
   for (std::string_view key : keys) {
     KeyHandle k(c.keyspace(), c.db(), key, c.now, true);
-    Entry* e = k.get();
+    Entry* e = zset::lookup_write(k);
     if (!e) continue;
     if (!is_zset(e)) return c.wrongtype();
     if (value_of(e)->size() == 0) continue;
@@ -104,7 +108,7 @@ void blocking_pop(CommandContext& c, std::vector<std::string_view> keys, End end
   req.keys.assign(keys.begin(), keys.end());
   req.deadline_ms = deadline_ms;
   req.serve = [end, count, shape](KeyHandle& key, protocol::ReplyBuilder& reply) {
-    Entry* e = key.get();
+    Entry* e = zset::lookup_write(key);
     if (!e || !is_zset(e) || value_of(e)->size() == 0) return storage::Waiter::Offer::kCannot;
     pop_and_reply(key, reply, end, count == -1 ? 1 : count, shape);
     return storage::Waiter::Offer::kServed;
@@ -121,8 +125,12 @@ void bzpop_generic(CommandContext& c, End end) {
   blocking_pop(c, std::move(keys), end, -1, PopShape{true, false}, deadline);
 }
 
-void bzpopmin_command(CommandContext& c) { bzpop_generic(c, End::kMin); }
-void bzpopmax_command(CommandContext& c) { bzpop_generic(c, End::kMax); }
+void bzpopmin_command(CommandContext& c) {
+  bzpop_generic(c, End::kMin);
+}
+void bzpopmax_command(CommandContext& c) {
+  bzpop_generic(c, End::kMax);
+}
 
 // ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]; BZMPOP has the timeout before numkeys.
 void zmpop_generic(CommandContext& c, size_t numkeys_idx, bool blocking) {
@@ -164,7 +172,7 @@ void zmpop_generic(CommandContext& c, size_t numkeys_idx, bool blocking) {
   storage::ShardLocks locks(c.keyspace(), zset::shards_of(c, keys), c.all_locked);
   for (std::string_view key : keys) {
     KeyHandle k(c.keyspace(), c.db(), key, c.now, true);
-    Entry* e = k.get();
+    Entry* e = zset::lookup_write(k);
     if (!e) continue;
     if (!is_zset(e)) return c.wrongtype();
     return pop_and_reply(k, c.reply, end, count, shape);
@@ -172,8 +180,12 @@ void zmpop_generic(CommandContext& c, size_t numkeys_idx, bool blocking) {
   c.reply.null_array();
 }
 
-void zmpop_command(CommandContext& c) { zmpop_generic(c, 1, false); }
-void bzmpop_command(CommandContext& c) { zmpop_generic(c, 2, true); }
+void zmpop_command(CommandContext& c) {
+  zmpop_generic(c, 1, false);
+}
+void bzmpop_command(CommandContext& c) {
+  zmpop_generic(c, 2, true);
+}
 
 // Key positions of ZMPOP (numkeys at 1) and BZMPOP (numkeys at 2), with numkeys read
 // through atoi as Redis reads it for COMMAND GETKEYS.

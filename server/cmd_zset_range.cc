@@ -113,7 +113,8 @@ void zrange_generic(CommandContext& c, size_t first, bool store, RangeType type,
       }
       break;
     default:
-      if (!zset::parse_long(c, c.arg(min_idx), start) || !zset::parse_long(c, c.arg(max_idx), end)) {
+      if (!zset::parse_long(c, c.arg(min_idx), start) ||
+          !zset::parse_long(c, c.arg(max_idx), end)) {
         return;
       }
       break;
@@ -223,7 +224,7 @@ void zremrange_generic(CommandContext& c, RangeType type) {
     return c.reply.error("ERR min or max not valid string range item");
   }
   KeyHandle k = c.open(c.arg(1));
-  Entry* e = k.get();
+  Entry* e = zset::lookup_write(k);
   if (!e) return c.reply.integer(0);
   if (!is_zset(e)) return c.wrongtype();
   ZSetValue* z = value_of(e);
@@ -245,9 +246,15 @@ void zremrange_generic(CommandContext& c, RangeType type) {
   c.reply.integer(static_cast<int64_t>(removed));
 }
 
-void zremrangebyrank_command(CommandContext& c) { zremrange_generic(c, RangeType::kRank); }
-void zremrangebyscore_command(CommandContext& c) { zremrange_generic(c, RangeType::kScore); }
-void zremrangebylex_command(CommandContext& c) { zremrange_generic(c, RangeType::kLex); }
+void zremrangebyrank_command(CommandContext& c) {
+  zremrange_generic(c, RangeType::kRank);
+}
+void zremrangebyscore_command(CommandContext& c) {
+  zremrange_generic(c, RangeType::kScore);
+}
+void zremrangebylex_command(CommandContext& c) {
+  zremrange_generic(c, RangeType::kLex);
+}
 
 }  // namespace
 
@@ -265,12 +272,10 @@ void register_zset_range_commands(CommandTable& t) {
                      "Returns members by rank, from the highest score down.", range_cost));
   t.add(make_command("zrangebyscore", -4, kR, 1, 1, 1, zrangebyscore_command, g, "1.0.5",
                      "Returns members whose scores fall in a range.", range_cost));
-  t.add(make_command("zrevrangebyscore", -4, kR, 1, 1, 1, zrevrangebyscore_command, g,
-                     "2.2.0", "Returns members whose scores fall in a range, highest first.",
-                     range_cost));
+  t.add(make_command("zrevrangebyscore", -4, kR, 1, 1, 1, zrevrangebyscore_command, g, "2.2.0",
+                     "Returns members whose scores fall in a range, highest first.", range_cost));
   t.add(make_command("zrangebylex", -4, kR, 1, 1, 1, zrangebylex_command, g, "2.8.9",
-                     "Returns members in a lexicographical range (equal scores).",
-                     range_cost));
+                     "Returns members in a lexicographical range (equal scores).", range_cost));
   t.add(make_command("zrevrangebylex", -4, kR, 1, 1, 1, zrevrangebylex_command, g, "2.8.9",
                      "Returns members in a lexicographical range, last first.", range_cost));
   t.add(make_command("zcount", 4, kR | kF, 1, 1, 1, zcount_command, g, "2.0.0",

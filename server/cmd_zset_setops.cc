@@ -88,7 +88,9 @@ void aggregate(double& target, double value, Aggregate how) {
   }
 }
 
-const char* command_name(const CommandContext& c) { return c.spec->name.c_str(); }
+const char* command_name(const CommandContext& c) {
+  return c.spec->name.c_str();
+}
 
 // ZUNION/ZINTER/ZDIFF[STORE]/ZINTERCARD. `dst_idx` is the destination's index (0: none);
 // numkeys sits at `numkeys_idx` and the keys follow it.
@@ -97,8 +99,8 @@ void setop_generic(CommandContext& c, size_t dst_idx, size_t numkeys_idx, SetOp 
   int64_t setnum;
   if (!zset::parse_long(c, c.arg(numkeys_idx), setnum)) return;
   if (setnum < 1) {
-    return c.reply.error(std::string("ERR at least 1 input key is needed for '") +
-                         command_name(c) + "' command");
+    return c.reply.error(std::string("ERR at least 1 input key is needed for '") + command_name(c) +
+                         "' command");
   }
   if (static_cast<uint64_t>(setnum) > c.argc() - (numkeys_idx + 1)) return c.syntax_error();
   const size_t n = static_cast<size_t>(setnum);
@@ -241,13 +243,27 @@ void setop_generic(CommandContext& c, size_t dst_idx, size_t numkeys_idx, SetOp 
   for (const auto& [member, score] : result) zset::reply_member(c.reply, member, score, withscores);
 }
 
-void zunion_command(CommandContext& c) { setop_generic(c, 0, 1, SetOp::kUnion, false); }
-void zinter_command(CommandContext& c) { setop_generic(c, 0, 1, SetOp::kInter, false); }
-void zdiff_command(CommandContext& c) { setop_generic(c, 0, 1, SetOp::kDiff, false); }
-void zintercard_command(CommandContext& c) { setop_generic(c, 0, 1, SetOp::kInter, true); }
-void zunionstore_command(CommandContext& c) { setop_generic(c, 1, 2, SetOp::kUnion, false); }
-void zinterstore_command(CommandContext& c) { setop_generic(c, 1, 2, SetOp::kInter, false); }
-void zdiffstore_command(CommandContext& c) { setop_generic(c, 1, 2, SetOp::kDiff, false); }
+void zunion_command(CommandContext& c) {
+  setop_generic(c, 0, 1, SetOp::kUnion, false);
+}
+void zinter_command(CommandContext& c) {
+  setop_generic(c, 0, 1, SetOp::kInter, false);
+}
+void zdiff_command(CommandContext& c) {
+  setop_generic(c, 0, 1, SetOp::kDiff, false);
+}
+void zintercard_command(CommandContext& c) {
+  setop_generic(c, 0, 1, SetOp::kInter, true);
+}
+void zunionstore_command(CommandContext& c) {
+  setop_generic(c, 1, 2, SetOp::kUnion, false);
+}
+void zinterstore_command(CommandContext& c) {
+  setop_generic(c, 1, 2, SetOp::kInter, false);
+}
+void zdiffstore_command(CommandContext& c) {
+  setop_generic(c, 1, 2, SetOp::kDiff, false);
+}
 
 // Key positions, read as Redis reads them for COMMAND GETKEYS (numkeys through atoi).
 std::vector<size_t> numkeys_keys(const std::vector<std::string_view>& argv, size_t numkeys_idx,

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "protocol/numbers.h"
+#include "storage/clock.h"
 #include "storage/hashing.h"
 
 namespace terndb::server::zset {
@@ -23,7 +24,8 @@ bool parse_long_double_arg(std::string_view arg, long double& out) {
   char* end = nullptr;
   errno = 0;
   long double v = strtold(buf.c_str(), &end);
-  if (isspace(static_cast<unsigned char>(buf[0])) || static_cast<size_t>(end - buf.c_str()) != buf.size() ||
+  if (isspace(static_cast<unsigned char>(buf[0])) ||
+      static_cast<size_t>(end - buf.c_str()) != buf.size() ||
       (errno == ERANGE && (std::isinf(v) || v == 0)) || std::isnan(v)) {
     return false;
   }
@@ -93,6 +95,12 @@ bool parse_score_range(std::string_view min, std::string_view max, storage::ZSco
 
 bool parse_lex_range(std::string_view min, std::string_view max, storage::ZLexRange& r) {
   return parse_lex_end(min, r.min) && parse_lex_end(max, r.max);
+}
+
+storage::Entry* lookup_write(storage::KeyHandle& k) {
+  storage::Entry* e = k.get();
+  if (e) e->lru = storage::lru_clock();
+  return e;
 }
 
 bool parse_long(CommandContext& c, std::string_view arg, int64_t& out) {

@@ -16,9 +16,9 @@
 namespace terndb::server {
 
 // Registration of the family's files, called by register_zset_commands (cmd_zset.cc).
-void register_zset_range_commands(CommandTable& t);   // cmd_zset_range.cc
-void register_zset_pop_commands(CommandTable& t);     // cmd_zset_pop.cc
-void register_zset_setop_commands(CommandTable& t);   // cmd_zset_setops.cc
+void register_zset_range_commands(CommandTable& t);  // cmd_zset_range.cc
+void register_zset_pop_commands(CommandTable& t);    // cmd_zset_pop.cc
+void register_zset_setop_commands(CommandTable& t);  // cmd_zset_setops.cc
 
 namespace zset {
 
@@ -39,6 +39,10 @@ bool parse_score(std::string_view arg, double& out);
 bool parse_score_range(std::string_view min, std::string_view max, storage::ZScoreRange& r);
 // Lex range ends: "-", "+", "[value" or "(value".
 bool parse_lex_range(std::string_view min, std::string_view max, storage::ZLexRange& r);
+
+// Looks a key up for writing: no hit/miss statistics, but the key counts as used
+// (OBJECT IDLETIME), as Redis's write lookups do.
+storage::Entry* lookup_write(storage::KeyHandle& k);
 
 // Integer argument; replies "ERR value is not an integer or out of range" on failure.
 bool parse_long(CommandContext& c, std::string_view arg, int64_t& out);

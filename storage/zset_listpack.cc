@@ -38,7 +38,9 @@ const char* read_varint(const char* p, size_t& v) {
   }
 }
 
-size_t entry_size(size_t member_len) { return varint_size(member_len) + member_len + 8; }
+size_t entry_size(size_t member_len) {
+  return varint_size(member_len) + member_len + 8;
+}
 
 // (score, member) order, members compared as bytes.
 bool sorts_before(double s1, std::string_view m1, double s2, std::string_view m2) {
@@ -47,7 +49,9 @@ bool sorts_before(double s1, std::string_view m1, double s2, std::string_view m2
 
 }  // namespace
 
-ZListpack::~ZListpack() { free(buf_); }
+ZListpack::~ZListpack() {
+  free(buf_);
+}
 
 ZListpack::ZListpack(const ZListpack& o) : used_(o.used_), cap_(o.used_), count_(o.count_) {
   if (o.used_) {
@@ -57,7 +61,9 @@ ZListpack::ZListpack(const ZListpack& o) : used_(o.used_), cap_(o.used_), count_
   }
 }
 
-size_t ZListpack::heap_bytes() const { return buf_ ? malloc_usable_size(buf_) : 0; }
+size_t ZListpack::heap_bytes() const {
+  return buf_ ? malloc_usable_size(buf_) : 0;
+}
 
 std::string_view ZListpack::member(size_t off) const {
   size_t len;

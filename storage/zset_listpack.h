@@ -69,6 +69,8 @@ class ZListpack {
 
 // Scores in a listpack keep Redis's representation: an integral score is stored as an
 // integer, so -0 becomes 0 there (and only there).
-inline double listpack_score(double score) { return score == 0 ? 0.0 : score; }
+inline double listpack_score(double score) {
+  return score == 0 ? 0.0 : score;
+}
 
 }  // namespace terndb::storage

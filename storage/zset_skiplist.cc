@@ -177,10 +177,9 @@ size_t ZSkiplist::rank(const Node* node) const {
   double score = node->score;
   std::string_view member = node->member();
   for (int i = level_ - 1; i >= 0; --i) {
-    while (x->levels()[i].forward &&
-           (x->levels()[i].forward->score < score ||
-            (x->levels()[i].forward->score == score &&
-             x->levels()[i].forward->member() <= member))) {
+    while (x->levels()[i].forward && (x->levels()[i].forward->score < score ||
+                                      (x->levels()[i].forward->score == score &&
+                                       x->levels()[i].forward->member() <= member))) {
       rank += x->levels()[i].span;
       x = x->levels()[i].forward;
     }

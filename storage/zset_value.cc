@@ -89,7 +89,9 @@ size_t ZSetValue::memory_usage() const {
   return n;
 }
 
-CompositeValue* ZSetValue::clone() const { return new ZSetValue(*this); }
+CompositeValue* ZSetValue::clone() const {
+  return new ZSetValue(*this);
+}
 
 bool ZSetValue::score(std::string_view member, double* out) const {
   if (sl_) {
@@ -204,8 +206,10 @@ std::pair<std::string_view, double> ZSetValue::random_member(std::mt19937_64& rn
 ZRankSpan ZSetValue::score_span(const ZScoreRange& range) const {
   if (score_range_empty(range) || size() == 0) return {};
   if (sl_) {
-    size_t lo = sl_->count_prefix([&](const ZSkiplist::Node* n) { return !range.above_min(n->score); });
-    size_t hi = sl_->count_prefix([&](const ZSkiplist::Node* n) { return range.below_max(n->score); });
+    size_t lo =
+        sl_->count_prefix([&](const ZSkiplist::Node* n) { return !range.above_min(n->score); });
+    size_t hi =
+        sl_->count_prefix([&](const ZSkiplist::Node* n) { return range.below_max(n->score); });
     return {lo, hi > lo ? hi : lo};
   }
   size_t lo = 0, off = lp_.begin();
@@ -300,6 +304,8 @@ void zset_digest(Digest& digest, const Entry* e) {
 
 }  // namespace
 
-void register_zset_digest() { set_composite_digest(ValueType::kZSet, zset_digest); }
+void register_zset_digest() {
+  set_composite_digest(ValueType::kZSet, zset_digest);
+}
 
 }  // namespace terndb::storage

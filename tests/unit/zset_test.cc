@@ -2,8 +2,6 @@
 // and its scan), the listpack encoding, ZSetValue's ZADD semantics, conversions between
 // encodings at the configured limits, range spans, and DEBUG DIGEST against values
 // computed by redis-server 7.0.
-#include "storage/zset_value.h"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -22,6 +20,7 @@
 #include "storage/sha1.h"
 #include "storage/zset_listpack.h"
 #include "storage/zset_skiplist.h"
+#include "storage/zset_value.h"
 
 using terndb::storage::ZAddResult;
 using terndb::storage::ZLexBound;
@@ -55,7 +54,8 @@ void expect_consistent(const ZSkiplist& sl, const std::set<Item>& ref) {
   ASSERT_EQ(skiplist_items(sl), want);
   // Backward links mirror the forward order.
   std::vector<Item> backwards;
-  for (auto* n = sl.last(); n; n = n->prev()) backwards.emplace_back(n->score, std::string(n->member()));
+  for (auto* n = sl.last(); n; n = n->prev())
+    backwards.emplace_back(n->score, std::string(n->member()));
   ASSERT_EQ(std::vector<Item>(backwards.rbegin(), backwards.rend()), want);
   size_t rank = 1;
   for (const auto& [score, member] : want) {
@@ -206,7 +206,8 @@ TEST(ZListpack, KeepsOrderAndLongMembers) {
   lp.insert("c", 1.5);
   ASSERT_EQ(lp.size(), 4u);
   std::vector<std::string> order;
-  for (size_t off = lp.begin(); off != lp.end(); off = lp.next(off)) order.emplace_back(lp.member(off));
+  for (size_t off = lp.begin(); off != lp.end(); off = lp.next(off))
+    order.emplace_back(lp.member(off));
   EXPECT_EQ(order, (std::vector<std::string>{std::string(300, 'z'), "c", "a", "b"}));
   double score;
   ASSERT_NE(lp.find(std::string(300, 'z'), &score), ZListpack::npos);
@@ -327,7 +328,7 @@ TEST(ZSetValue, SpansAgreeBetweenEncodings) {
     lex_lp.add(std::string(1, ch), 0, 0, &s);
     lex_sl.add(std::string(1, ch), 0, 0, &s);
   }
-  std::vector<ZLexBound> bounds{lex_inf(false), lex_inf(true), lex_value("c", false),
+  std::vector<ZLexBound> bounds{lex_inf(false),       lex_inf(true),         lex_value("c", false),
                                 lex_value("c", true), lex_value("m", false), lex_value("mm", true),
                                 lex_value("", false)};
   for (const auto& min : bounds) {
@@ -444,5 +445,6 @@ TEST(ZSetDigest, MatchesRedis) {
   };
   EXPECT_EQ(value_digest("z1"), "4d124cb59c0bc8be290d42ae9c28a544233398df");
   EXPECT_EQ(value_digest("z2"), "305cb363a8d17dd5783811f682475b6cd82b85c9");
-  EXPECT_EQ(terndb::storage::dataset_digest_hex(ks, now), "3d216addf064dbec12370622a58aaf0337f7d464");
+  EXPECT_EQ(terndb::storage::dataset_digest_hex(ks, now),
+            "3d216addf064dbec12370622a58aaf0337f7d464");
 }
