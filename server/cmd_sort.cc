@@ -76,8 +76,9 @@ bool read_hash_field(const Entry* e, std::string_view field, std::string& out) {
   return false;
 }
 
-// Stores the result of SORT ... STORE as a list under `dst` (items non-empty); false when
-// lists cannot be created here.
+// Stores the result of SORT ... STORE as a list under `dst` (items non-empty, replacing
+// whatever is there and its expiry), in the encoding Redis's list conversion picks for
+// those items; false when lists cannot be created here.
 bool store_as_list(KeyHandle& dst, const std::vector<std::string>& items) {
   (void)dst;
   (void)items;
@@ -215,7 +216,8 @@ void sort_generic(CommandContext& c, bool readonly) {
     if (!open_sort_source(src, e, source)) return c.wrongtype();
   }
   // BY nosort over a set would reply in the set's own order; a stored result must not
-  // depend on it, so it is sorted alphabetically instead.
+  // depend on it, so it is sorted alphabetically instead. (Redis does the same for SORT
+  // called from a script; that condition joins this one when scripts run commands.)
   if (dontsort && source.is_set && storekey) {
     dontsort = false;
     alpha = true;
