@@ -368,8 +368,9 @@ std::vector<size_t> sort_ro_keys(const std::vector<std::string_view>& argv) {
 
 void register_sort_commands(CommandTable& t) {
   // ALPHA compares with the locale's collation taken from the environment, as Redis
-  // sets it up at start.
-  setlocale(LC_COLLATE, "");
+  // sets it up at start. Once per process: the table is built before any thread runs.
+  static const bool collation_from_environment = setlocale(LC_COLLATE, "") != nullptr;
+  (void)collation_from_environment;
   const std::vector<std::string> categories{"@set", "@sortedset", "@list", "@slow", "@dangerous"};
   CommandSpec& sort = t.add(make_command(
       "sort", -2, kCmdWrite | kCmdDenyOom, 1, 1, 1, sort_command, "generic", "1.0.0",
