@@ -67,7 +67,7 @@ bool edit(storage::KeyHandle& k, F&& fn) {
   return changed;
 }
 
-// The shard indexes of argv[first..last] (inclusive), for storage::ShardLocks.
+// The shard indexes of `keys`, for storage::ShardLocks.
 std::vector<size_t> shards_of(CommandContext& c, const std::vector<std::string_view>& keys);
 
 // Stores a built sorted set under `key` (replacing whatever is there), or deletes the key
