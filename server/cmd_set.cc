@@ -27,17 +27,17 @@ const SetValue* read_set(CommandContext& c, KeyHandle& k, MissingReply&& missing
     missing_reply();
     return nullptr;
   }
-  if (!is_set(e)) {
+  if (!holds_set(e)) {
     c.wrongtype();
     return nullptr;
   }
-  return set_of(e);
+  return set_value_of(e);
 }
 
 void sadd_command(CommandContext& c) {
   KeyHandle k = c.open(c.arg(1));
   Entry* e = k.get();
-  if (e && !is_set(e)) return c.wrongtype();
+  if (e && !holds_set(e)) return c.wrongtype();
   int64_t added = 0;
   auto add_all = [&](SetValue* s) {
     for (size_t i = 2; i < c.argc(); ++i) added += s->add(c.arg(i));
@@ -56,7 +56,7 @@ void srem_command(CommandContext& c) {
   KeyHandle k = c.open(c.arg(1));
   Entry* e = k.get();
   if (!e) return c.reply.integer(0);
-  if (!is_set(e)) return c.wrongtype();
+  if (!holds_set(e)) return c.wrongtype();
   int64_t removed = 0;
   bool now_empty = false;
   k.modify_object([&](CompositeValue* v) {
@@ -77,10 +77,10 @@ void sismember_command(CommandContext& c) {
 void smismember_command(CommandContext& c) {
   KeyHandle k = c.open(c.arg(1));
   Entry* e = c.lookup_read(k);
-  if (e && !is_set(e)) return c.wrongtype();
+  if (e && !holds_set(e)) return c.wrongtype();
   c.reply.array(c.argc() - 2);
   for (size_t i = 2; i < c.argc(); ++i) {
-    c.reply.integer(e && set_of(e)->contains(c.arg(i)) ? 1 : 0);
+    c.reply.integer(e && set_value_of(e)->contains(c.arg(i)) ? 1 : 0);
   }
 }
 
@@ -98,12 +98,12 @@ void spop_with_count(CommandContext& c) {
   KeyHandle k = c.open(c.arg(1));
   Entry* e = k.get();
   if (!e) return c.reply.set(0);
-  if (!is_set(e)) return c.wrongtype();
+  if (!holds_set(e)) return c.wrongtype();
   if (count == 0) return c.reply.set(0);
-  const SetValue* s = set_of(e);
+  const SetValue* s = set_value_of(e);
   if (static_cast<uint64_t>(count) >= s->size()) {
     // The whole set, in the order SUNION of it would give, and the key goes.
-    reply_set_members(c, *union_of({s}));
+    reply_set_members(c, *set_union_of({s}));
     k.erase();
     return;
   }
@@ -123,7 +123,7 @@ void spop_command(CommandContext& c) {
   KeyHandle k = c.open(c.arg(1));
   Entry* e = k.get();
   if (!e) return c.reply.null();
-  if (!is_set(e)) return c.wrongtype();
+  if (!holds_set(e)) return c.wrongtype();
   std::string m;
   bool now_empty = false;
   k.modify_object([&](CompositeValue* v) {
@@ -202,10 +202,10 @@ void sscan_command(CommandContext& c) {
 
 }  // namespace
 
-bool is_set(const storage::Entry* e) {
+bool holds_set(const storage::Entry* e) {
   return e->value_type() == ValueType::kSet;
 }
-const SetValue* set_of(const storage::Entry* e) {
+const SetValue* set_value_of(const storage::Entry* e) {
   return static_cast<const SetValue*>(e->object());
 }
 

@@ -40,11 +40,11 @@ bool read_sets(CommandContext& c, const KeyList& keys, std::vector<const SetValu
   for (std::string_view key : keys) {
     KeyHandle k(c.keyspace(), c.db(), key, c.now, true);
     Entry* e = c.lookup_read(k);
-    if (e && !is_set(e)) {
+    if (e && !holds_set(e)) {
       c.wrongtype();
       return false;
     }
-    sets.push_back(e ? set_of(e) : nullptr);
+    sets.push_back(e ? set_value_of(e) : nullptr);
   }
   return true;
 }
@@ -153,7 +153,7 @@ void sunion_diff_generic(CommandContext& c, const KeyList& keys,
   storage::ShardLocks locks(c.keyspace(), shards_of(c, all), c.all_locked);
   std::vector<const SetValue*> sets;
   if (!read_sets(c, keys, sets)) return;
-  std::unique_ptr<SetValue> result = op == SetOp::kUnion ? union_of(sets) : difference_of(sets);
+  std::unique_ptr<SetValue> result = op == SetOp::kUnion ? set_union_of(sets) : difference_of(sets);
   if (dst) return store_result(c, *dst, std::move(result));
   reply_set_members(c, *result);
 }
@@ -218,11 +218,11 @@ void smove_command(CommandContext& c) {
   Entry* se = src.get();
   Entry* de = same_key ? se : dst_handle->get();
   if (!se) return c.reply.integer(0);
-  if (!is_set(se) || (de && !is_set(de))) return c.wrongtype();
-  if (same_key) return c.reply.integer(set_of(se)->contains(member) ? 1 : 0);
+  if (!holds_set(se) || (de && !holds_set(de))) return c.wrongtype();
+  if (same_key) return c.reply.integer(set_value_of(se)->contains(member) ? 1 : 0);
 
   bool removed = false, src_empty = false;
-  if (!set_of(se)->contains(member)) return c.reply.integer(0);
+  if (!set_value_of(se)->contains(member)) return c.reply.integer(0);
   src.modify_object([&](CompositeValue* v) {
     auto* s = static_cast<SetValue*>(v);
     removed = s->remove(member);
@@ -230,7 +230,7 @@ void smove_command(CommandContext& c) {
   });
   if (src_empty) src.erase();
   if (de) {
-    if (!set_of(de)->contains(member)) {
+    if (!set_value_of(de)->contains(member)) {
       dst_handle->modify_object([&](CompositeValue* v) { static_cast<SetValue*>(v)->add(member); });
     }
   } else {
@@ -255,7 +255,7 @@ std::vector<size_t> sintercard_keys(const std::vector<std::string_view>& argv) {
 
 }  // namespace
 
-std::unique_ptr<SetValue> union_of(const std::vector<const SetValue*>& sets) {
+std::unique_ptr<SetValue> set_union_of(const std::vector<const SetValue*>& sets) {
   std::unique_ptr<SetValue> result(SetValue::create_intset());
   for (const SetValue* s : sets) {
     if (s) s->for_each([&](std::string_view m) { result->add(m); });
