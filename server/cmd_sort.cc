@@ -4,9 +4,9 @@
 // STORE, answering as Redis 7.0 does.
 //
 // The type-specific parts are three functions near the top: open_sort_source (reading the
-// value to sort), read_hash_field (GET/BY "->field") and store_as_list (STORE). Types whose
-// code is not available to them yet answer WRONGTYPE (sources), nil (hash fields) or an
-// error (STORE of a non-empty result).
+// value to sort), read_hash_field (GET/BY "->field") and store_as_list (STORE). Lists are
+// not readable there yet: a list source answers WRONGTYPE and storing a non-empty result
+// answers an error until they are.
 #include <cerrno>
 #include <clocale>
 #include <cmath>
@@ -20,7 +20,10 @@
 #include "protocol/numbers.h"
 #include "server/command.h"
 #include "server/zset_common.h"
+#include "storage/hash_value.h"
 #include "storage/hashing.h"
+#include "storage/packed_strings.h"
+#include "storage/set_value.h"
 
 namespace terndb::server {
 namespace {
@@ -57,11 +60,19 @@ bool open_sort_source(KeyHandle& k, Entry* e, SortSource& src) {
       };
       return true;
     }
+    case ValueType::kSet: {
+      // Not ordered: BY nosort replies in the set's own order (ascending for an intset).
+      const auto* set = static_cast<const storage::SetValue*>(e->object());
+      src.ordered = false;
+      src.is_set = true;
+      src.length = set->size();
+      src.read = [set](size_t, size_t, bool, std::vector<std::string>& out) {
+        set->for_each([&](std::string_view m) { out.emplace_back(m); });
+      };
+      return true;
+    }
     case ValueType::kList:
       // Lists: ordered, read front to back (reverse: back to front).
-      return false;
-    case ValueType::kSet:
-      // Sets: not ordered (src.ordered = false, src.is_set = true), read in set order.
       return false;
     default:
       return false;
@@ -70,10 +81,12 @@ bool open_sort_source(KeyHandle& k, Entry* e, SortSource& src) {
 
 // A hash field's value for GET/BY patterns with "->"; false when absent.
 bool read_hash_field(const Entry* e, std::string_view field, std::string& out) {
-  (void)e;
-  (void)field;
-  (void)out;
-  return false;
+  const auto* hash = static_cast<const storage::HashValue*>(e->object());
+  char scratch[storage::packed::kScratchSize];
+  std::string_view value;
+  if (!hash->get(field, scratch, &value)) return false;
+  out.assign(value);
+  return true;
 }
 
 // Stores the result of SORT ... STORE as a list under `dst` (items non-empty, replacing

@@ -9,13 +9,13 @@
 #include <cstdlib>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "protocol/numbers.h"
 #include "server/command.h"
 #include "server/zset_common.h"
+#include "storage/set_value.h"
 
 namespace terndb::server {
 namespace {
@@ -30,41 +30,25 @@ using zset::value_of;
 enum class SetOp { kUnion, kInter, kDiff };
 enum class Aggregate { kSum, kMin, kMax };
 
-// The members of a plain set, read once for the duration of a command.
-struct PlainSet {
-  std::vector<std::string> members;
-  std::unordered_set<std::string_view> index;
-};
-
-// Reads a plain set (ValueType::kSet) for use as an input with every score 1. This is the
-// one place that knows the set type's representation; it answers false while the set type
-// cannot be read here, and the input is then refused as WRONGTYPE.
-bool load_plain_set(const Entry* e, PlainSet& out) {
-  (void)e;
-  (void)out;
-  return false;
-}
-
+// One input key: a sorted set, a plain set (every member scores 1) or nothing (missing).
 struct Input {
   const ZSetValue* zset = nullptr;
-  const PlainSet* plain = nullptr;
+  const storage::SetValue* set = nullptr;
   const Entry* identity = nullptr;  // the same key named twice has the same identity
   double weight = 1;
 
   size_t size() const {
     if (zset) return zset->size();
-    return plain ? plain->members.size() : 0;
+    return set ? set->size() : 0;
   }
   template <typename Fn>
   void for_each(Fn&& fn) const {
     if (zset) return zset->for_each_descending(fn);
-    if (plain) {
-      for (const auto& m : plain->members) fn(std::string_view(m), 1.0);
-    }
+    if (set) set->for_each([&](std::string_view member) { fn(member, 1.0); });
   }
   bool find(std::string_view member, double* score) const {
     if (zset) return zset->score(member, score);
-    if (plain && plain->index.count(member)) {
+    if (set && set->contains(member)) {
       *score = 1.0;
       return true;
     }
@@ -112,16 +96,14 @@ void setop_generic(CommandContext& c, size_t dst_idx, size_t numkeys_idx, SetOp 
   storage::ShardLocks locks(c.keyspace(), zset::shards_of(c, keys), c.all_locked);
 
   std::vector<Input> inputs(n);
-  std::vector<PlainSet> plains(n);
   for (size_t i = 0; i < n; ++i) {
     KeyHandle k(c.keyspace(), c.db(), c.arg(first_key + i), c.now, true);
     Entry* e = c.lookup_read(k);
     if (!e) continue;
     if (is_zset(e)) {
       inputs[i].zset = value_of(e);
-    } else if (e->value_type() == storage::ValueType::kSet && load_plain_set(e, plains[i])) {
-      for (const auto& m : plains[i].members) plains[i].index.insert(m);
-      inputs[i].plain = &plains[i];
+    } else if (e->value_type() == storage::ValueType::kSet) {
+      inputs[i].set = static_cast<const storage::SetValue*>(e->object());
     } else {
       return c.wrongtype();
     }

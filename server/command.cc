@@ -75,6 +75,8 @@ void register_all_commands(CommandTable& t) {
   register_introspection_commands(t);
   register_debug_commands(t);
   register_transaction_commands(t);
+  register_hash_commands(t);
+  register_set_commands(t);
   register_zset_commands(t);
   register_sort_commands(t);
 }

@@ -125,6 +125,8 @@ void register_client_commands(CommandTable& t);
 void register_introspection_commands(CommandTable& t);
 void register_debug_commands(CommandTable& t);
 void register_transaction_commands(CommandTable& t);
+void register_hash_commands(CommandTable& t);
+void register_set_commands(CommandTable& t);
 void register_zset_commands(CommandTable& t);
 void register_sort_commands(CommandTable& t);
 void register_all_commands(CommandTable& t);

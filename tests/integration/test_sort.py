@@ -1,7 +1,8 @@
 """SORT and SORT_RO answer as redis-server 7.0 does: numeric and ALPHA sorts, ASC/DESC,
-LIMIT, BY nosort and BY patterns, GET # and GET patterns, STORE, and the errors. Sorted
-sets are sorted here; lists, sets, hash-field patterns and storing a non-empty result need
-those types, and their tests run once the server has them (checked with a probe command)."""
+LIMIT, BY nosort and BY patterns (hash fields through "->" included), GET # and GET
+patterns, STORE, and the errors, for sorted sets and sets. Sorting lists and storing a
+non-empty result need the list type; those tests run once the server has it (checked
+with a probe command)."""
 import shlex
 import unittest
 
@@ -110,7 +111,7 @@ class SortSortedSets(SortBase):
 
 
 class SortWithOtherTypes(SortBase):
-    """Tests that need lists, sets or hashes: skipped while the server lacks them."""
+    """Sources and patterns of other types; a test is skipped while its type is missing."""
 
     def require(self, *probe):
         if not self.has_command(*probe):
@@ -140,6 +141,8 @@ class SortWithOtherTypes(SortBase):
         self.load_weights()
         self.script([
             "SADD s 3 1 2 10", "SORT s", "SORT s DESC", "SORT s ALPHA", "SORT s LIMIT 1 2",
+            "OBJECT ENCODING s", "SORT s BY nosort", "SORT s BY nosort DESC LIMIT 1 2",
+            "SORT_RO s BY nosort GET # GET w_*",
             "SADD t c a b x", "SORT t ALPHA", "SORT t BY w_*", "SORT t BY w_* GET n_* GET #",
         ])
         if self.has_command("RPUSH", "probe:list", "x"):
@@ -150,7 +153,7 @@ class SortWithOtherTypes(SortBase):
         self.require("HSET", "probe:hash", "f", "v")
         self.load_weights()
         self.script([
-            "HSET h_a f 9 g x", "HSET h_b f 1", "HSET h_c f 5 g y", "SORT z BY h_*->f",
+            "HSET h_a f 9 g x", "HSET h_b f 1 g z", "HSET h_c f 5 g y", "SORT z BY h_*->f",
             "SORT z BY h_*->f DESC GET h_*->g GET #", "SORT z BY h_*->g ALPHA", "SORT z GET h_*->nosuch",
             "SORT z BY h_*->f GET h_*->f",
         ])

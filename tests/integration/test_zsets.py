@@ -412,6 +412,21 @@ class SetOperations(ZsetBase):
             "ZUNIONSTORE str 1 a", "TYPE str", "ZUNION", "ZUNIONSTORE d", "ZUNIONSTORE d 1",
         ])
 
+    def test_plain_sets_count_with_score_one(self):
+        self.load()
+        self.script([
+            "SADD ints 1 2 3 100", "SADD words x w q", "OBJECT ENCODING ints", "OBJECT ENCODING words",
+            "ZADD num 5 1 6 2 7 9", "ZUNION 2 a words WITHSCORES", "ZUNION 3 words ints num WITHSCORES",
+            "ZUNION 2 words b WEIGHTS 3 2 AGGREGATE MAX WITHSCORES", "ZINTER 2 ints num WITHSCORES",
+            "ZINTER 2 words a WITHSCORES AGGREGATE MIN", "ZINTER 2 words words WEIGHTS 2 5 WITHSCORES",
+            "ZINTERCARD 2 words a", "ZINTERCARD 2 ints num LIMIT 1", "ZDIFF 2 words a WITHSCORES",
+            "ZDIFF 2 a words WITHSCORES", "ZDIFF 2 num ints WITHSCORES", "ZDIFF 2 ints num WITHSCORES",
+            "ZUNIONSTORE d 2 ints words", "ZRANGE d 0 -1 WITHSCORES", "OBJECT ENCODING d",
+            "ZINTERSTORE d 2 words a WEIGHTS 1 10", "ZRANGE d 0 -1 WITHSCORES", "ZDIFFSTORE d 1 words",
+            "ZRANGE d 0 -1 WITHSCORES", "SADD '007set' 007 7", "ZADD z7 1 7", "ZINTER 2 007set z7 WITHSCORES",
+            "HSET h f v", "ZUNION 2 a h", "ZINTER 2 h ints", "ZDIFFSTORE d 2 ints h",
+        ])
+
     def test_float_sums_follow_redis_order(self):
         # Sums depend on the order of the additions; inputs are read smallest first.
         self.script([
