@@ -2,6 +2,7 @@
 
 #include "server/connection.h"
 #include "server/server.h"
+#include "storage/clock.h"
 #include "storage/hashing.h"
 
 namespace terndb::server {
@@ -17,7 +18,11 @@ storage::Waiter::Offer BlockedClient::offer(storage::KeyHandle& key) {
       auto self = std::static_pointer_cast<BlockedClient>(shared_from_this());
       std::weak_ptr<Connection> weak = conn_;
       asio::post(worker_.io, [weak, self]() {
-        if (auto c = weak.lock()) c->retry_blocked(self);
+        if (auto c = weak.lock()) {
+          self->rerunning_ = true;
+          c->retry_blocked(self);
+          self->rerunning_ = false;
+        }
       });
     }
     return r;
@@ -35,6 +40,12 @@ void BlockedClient::leave_queues(storage::Keyspace& ks) {
     storage::Shard& s = ks.shard(ks.shard_of(storage::hash_key(key)));
     std::lock_guard<std::mutex> g(s.mu);
     s.waiters.remove(db_, key, this);
+    // Clients queued behind this one may have been held up by it (it was to rerun its
+    // command on its own thread, then timed out or was unblocked instead): if the key
+    // holds data, offer it to them now. Not when it leaves to rerun: the data is its own.
+    if (rerunning_ || !s.waiters.has_waiters(db_, key)) continue;
+    storage::KeyHandle k(ks, db_, key, storage::now_ms(), true);
+    if (k.get()) s.waiters.serve(db_, k);
   }
 }
 

@@ -65,6 +65,7 @@ class BlockedClient : public storage::Waiter {
   int resp_;
   std::vector<std::string> argv_;
   BlockRequest req_;
+  bool rerunning_ = false;  // leaving the queues to rerun the command (own thread only)
 };
 
 }  // namespace terndb::server

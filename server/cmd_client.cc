@@ -10,6 +10,7 @@
 
 #include "protocol/numbers.h"
 #include "server/command.h"
+#include "server/connection.h"
 #include "server/server.h"
 #include "storage/clock.h"
 
@@ -51,6 +52,7 @@ void append_field(std::string& out, const char* name, int64_t value) {
 std::string client_info_line(const ClientState& s, int64_t now_ms) {
   std::string flags;
   if (s.multi_count.load(std::memory_order_relaxed) >= 0) flags.push_back('x');
+  if (s.blocked.load(std::memory_order_relaxed)) flags.push_back('b');
   if (s.is_unix) flags.push_back('U');
   if (s.no_evict.load(std::memory_order_relaxed)) flags.push_back('e');
   if (flags.empty()) flags.push_back('N');
@@ -283,6 +285,38 @@ void client_no_evict_command(CommandContext& c) {
   c.reply.ok();
 }
 
+// CLIENT UNBLOCK <id> [TIMEOUT|ERROR]. The target runs on its own worker, so the answer
+// is decided here from its `blocked` flag and the unblocking is posted to it. If data
+// reaches the client (or its timeout fires) between the two, it is answered that way
+// instead and the posted call finds nothing to do, yet this reply already said 1.
+void client_unblock_command(CommandContext& c) {
+  int64_t id;
+  if (!protocol::parse_int64(c.arg(2), id)) return c.not_integer();
+  bool as_error = false;
+  if (c.argc() == 4) {
+    if (eq_nocase(c.arg(3), "error")) {
+      as_error = true;
+    } else if (!eq_nocase(c.arg(3), "timeout")) {
+      return c.reply.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+    }
+  } else if (c.argc() > 4) {
+    return c.reply.error(
+        "ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.");
+  }
+  for (const auto& e : c.server.clients_snapshot()) {
+    if (static_cast<int64_t>(e.state->id) != id) continue;
+    if (!e.state->blocked.load() || !e.worker) break;
+    std::weak_ptr<Connection> conn = e.connection;
+    asio::post(e.worker->io, [conn, as_error]() {
+      if (auto target = conn.lock()) {
+        target->unblock(as_error ? "UNBLOCKED client unblocked via CLIENT UNBLOCK" : "");
+      }
+    });
+    return c.reply.integer(1);
+  }
+  c.reply.integer(0);
+}
+
 void client_help_command(CommandContext& c) {
   static const char* const kLines[] = {
       "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -384,6 +418,12 @@ void register_client_commands(CommandTable& t) {
   t.add(make_command("client|no-evict", 3, kClientAdmin, 0, 0, 0, client_no_evict_command,
                      "connection", "7.0.0", "Sets the client eviction mode of the connection."))
       .args = {arg_doc("ON|OFF", "string")};
+  t.add(make_command("client|unblock", -3, kClientAdmin, 0, 0, 0, client_unblock_command,
+                     "connection", "5.0.0",
+                     "Unblocks a client blocked by a blocking command from a different "
+                     "connection.",
+                     "O(log N) where N is the number of client connections"))
+      .args = {arg_doc("client-id", "integer"), arg_doc("TIMEOUT|ERROR", "string", "", true)};
   t.add(make_command("client|help", 2, kCmdLoading | kCmdStale, 0, 0, 0, client_help_command,
                      "connection", "5.0.0",
                      "Returns helpful text about the different subcommands."));

@@ -132,7 +132,7 @@ void clients_section(const InfoSource& s, std::string& out) {
   line(out, "maxclients:%lld", static_cast<ll>(s.server.config().num("maxclients")));
   line(out, "client_recent_max_input_buffer:%zu", max_input);
   line(out, "client_recent_max_output_buffer:%zu", max_output);
-  line(out, "blocked_clients:%d", 0);
+  line(out, "blocked_clients:%lld", static_cast<ll>(s.server.blocked_clients.load()));
   line(out, "tracking_clients:%d", 0);
   line(out, "clients_in_timeout_table:%d", 0);
 }

@@ -4,9 +4,7 @@
 // STORE, answering as Redis 7.0 does.
 //
 // The type-specific parts are three functions near the top: open_sort_source (reading the
-// value to sort), read_hash_field (GET/BY "->field") and store_as_list (STORE). Lists are
-// not readable there yet: a list source answers WRONGTYPE and storing a non-empty result
-// answers an error until they are.
+// value to sort), read_hash_field (GET/BY "->field") and store_as_list (STORE).
 #include <cerrno>
 #include <clocale>
 #include <cmath>
@@ -23,6 +21,7 @@
 #include "storage/hash_value.h"
 #include "storage/hashing.h"
 #include "storage/packed_strings.h"
+#include "storage/list_value.h"
 #include "storage/set_value.h"
 
 namespace terndb::server {
@@ -71,9 +70,20 @@ bool open_sort_source(KeyHandle& k, Entry* e, SortSource& src) {
       };
       return true;
     }
-    case ValueType::kList:
-      // Lists: ordered, read front to back (reverse: back to front).
-      return false;
+    case ValueType::kList: {
+      // Lists: ordered; native positions [lo, hi), walked back to front when `reverse`.
+      const auto* list = static_cast<const storage::ListValue*>(e->object());
+      src.ordered = true;
+      src.length = list->size();
+      src.read = [list](size_t lo, size_t hi, bool reverse, std::vector<std::string>& out) {
+        if (hi <= lo) return;
+        size_t first = reverse ? list->size() - hi : lo;
+        storage::ListValue::Cursor cursor(*list, first, reverse);
+        std::string_view v;
+        for (size_t n = hi - lo; n > 0 && cursor.next(v); --n) out.emplace_back(v);
+      };
+      return true;
+    }
     default:
       return false;
   }
@@ -93,9 +103,10 @@ bool read_hash_field(const Entry* e, std::string_view field, std::string& out) {
 // whatever is there and its expiry), in the encoding Redis's list conversion picks for
 // those items; false when lists cannot be created here.
 bool store_as_list(KeyHandle& dst, const std::vector<std::string>& items) {
-  (void)dst;
-  (void)items;
-  return false;
+  auto* list = new storage::ListValue();
+  for (const std::string& item : items) list->push(storage::ListEnd::kTail, item);
+  dst.put(storage::make_object_entry(dst.key(), ValueType::kList, list, -1));
+  return true;
 }
 
 // Locks every shard for the command's life: BY and GET patterns may name any key.

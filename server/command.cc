@@ -79,6 +79,7 @@ void register_all_commands(CommandTable& t) {
   register_set_commands(t);
   register_zset_commands(t);
   register_sort_commands(t);
+  register_list_commands(t);
 }
 
 storage::Keyspace& CommandContext::keyspace() { return server.keyspace(); }

@@ -33,7 +33,7 @@ void KeyHandle::mark_modified() {
 }
 
 Entry* KeyHandle::get() {
-  if (!looked_up_) {
+  if (!looked_up_ || seen_version_ != table_->layout_version()) {
     looked_up_ = true;
     link_ = table_->find(key_, hash_);
     if (link_) {
@@ -43,6 +43,7 @@ Entry* KeyHandle::get() {
         link_ = nullptr;
       }
     }
+    seen_version_ = table_->layout_version();
   }
   return link_ ? *link_ : nullptr;
 }
@@ -59,15 +60,18 @@ void KeyHandle::put(Entry* e) {
       free_entry(old);
       link_ = stale;
       created_ = true;
+      seen_version_ = table_->layout_version();
       return;
     }
     table_->insert(e, hash_);
     link_ = table_->find(key_, hash_);
     created_ = true;
+    seen_version_ = table_->layout_version();
     return;
   }
   Entry* old = *link_;
   table_->replace(link_, e);
+  seen_version_ = table_->layout_version();
   free_entry(old);
 }
 
@@ -76,6 +80,7 @@ Entry* KeyHandle::detach() {
   mark_modified();
   Entry* e = table_->unlink(link_);
   link_ = nullptr;
+  seen_version_ = table_->layout_version();
   return e;
 }
 
@@ -83,6 +88,7 @@ void KeyHandle::attach(Entry* e) {
   table_->insert(e, hash_);
   link_ = table_->find(key_, hash_);
   looked_up_ = true;
+  seen_version_ = table_->layout_version();
 }
 
 void KeyHandle::set_expire(int64_t expire_at) {
@@ -103,6 +109,7 @@ bool KeyHandle::erase() {
   free_entry(e);
   link_ = nullptr;
   table_->maybe_shrink();
+  seen_version_ = table_->layout_version();
   return true;
 }
 

@@ -74,6 +74,9 @@ class KeyHandle {
   std::unique_lock<std::mutex> lock_;
   Entry** link_ = nullptr;
   bool looked_up_ = false;
+  // The table's layout_version() when link_ was found: another handle on the same table
+  // (a multi-key command, a blocked client served from here) may move entries meanwhile.
+  uint64_t seen_version_ = 0;
 };
 
 }  // namespace terndb::storage

@@ -20,12 +20,22 @@ Keyspace::Keyspace(int databases, unsigned shard_bits)
   }
 }
 
+namespace {
+thread_local int t_highest_held_shard = -1;
+}  // namespace
+
+int highest_held_shard() {
+  return t_highest_held_shard;
+}
+
 void Keyspace::lock_all() {
   for (auto& s : shards_) s->mu.lock();
+  t_highest_held_shard = static_cast<int>(shards_.size()) - 1;
 }
 
 void Keyspace::unlock_all() {
   for (auto it = shards_.rbegin(); it != shards_.rend(); ++it) (*it)->mu.unlock();
+  t_highest_held_shard = -1;
 }
 
 size_t Keyspace::db_size(int db, bool locked) {
@@ -202,11 +212,16 @@ ShardLocks::ShardLocks(Keyspace& ks, const std::vector<size_t>& shard_indices,
   std::sort(held_.begin(), held_.end());
   held_.erase(std::unique(held_.begin(), held_.end()), held_.end());
   for (size_t i : held_) ks.shard(i).mu.lock();
+  outer_highest_ = t_highest_held_shard;
+  if (!held_.empty()) {
+    t_highest_held_shard = std::max(outer_highest_, static_cast<int>(held_.back()));
+  }
 }
 
 ShardLocks::~ShardLocks() {
   if (!ks_) return;
   for (auto it = held_.rbegin(); it != held_.rend(); ++it) ks_->shard(*it).mu.unlock();
+  t_highest_held_shard = outer_highest_;
 }
 
 }  // namespace terndb::storage

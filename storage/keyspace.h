@@ -90,6 +90,12 @@ class Keyspace {
   std::atomic<size_t> expire_shard_cursor_{0};
 };
 
+// The highest shard index whose lock this thread holds through ShardLocks or
+// Keyspace::lock_all(), or -1. Code that already holds shard locks and must take one more
+// (a blocked BLMOVE served by the thread that pushed to its source) may take it only above
+// this, to keep the ascending lock order.
+int highest_held_shard();
+
 // Locks the shards of several keys in ascending order (no-op when the caller already
 // holds all locks).
 class ShardLocks {
@@ -103,6 +109,7 @@ class ShardLocks {
  private:
   Keyspace* ks_ = nullptr;
   std::vector<size_t> held_;
+  int outer_highest_ = -1;  // highest_held_shard() before these locks
 };
 
 }  // namespace terndb::storage

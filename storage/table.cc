@@ -28,7 +28,9 @@ Table::Table(Table&& o) noexcept
       mask_(std::exchange(o.mask_, 0)),
       size_(std::exchange(o.size_, 0)),
       volatile_(std::exchange(o.volatile_, 0)),
-      bytes_(std::exchange(o.bytes_, 0)) {}
+      bytes_(std::exchange(o.bytes_, 0)) {
+  ++o.layout_version_;
+}
 
 Table& Table::operator=(Table&& o) noexcept {
   if (this != &o) {
@@ -39,6 +41,8 @@ Table& Table::operator=(Table&& o) noexcept {
     volatile_ = std::exchange(o.volatile_, 0);
     bytes_ = std::exchange(o.bytes_, 0);
   }
+  ++layout_version_;
+  ++o.layout_version_;
   return *this;
 }
 
@@ -67,9 +71,11 @@ void Table::insert(Entry* e, uint64_t hash) {
   ++size_;
   if (e->has_expire) ++volatile_;
   bytes_ += entry_memory(e);
+  ++layout_version_;
 }
 
 void Table::replace(Entry** link, Entry* e) {
+  ++layout_version_;
   Entry* old = *link;
   e->next = old->next;
   *link = e;
@@ -79,6 +85,7 @@ void Table::replace(Entry** link, Entry* e) {
 }
 
 Entry* Table::unlink(Entry** link) {
+  ++layout_version_;
   Entry* e = *link;
   *link = e->next;
   e->next = nullptr;
@@ -97,6 +104,7 @@ void Table::maybe_shrink() {
 }
 
 void Table::clear() {
+  ++layout_version_;
   if (!buckets_) return;
   for (size_t i = 0; i <= mask_; ++i) {
     Entry* e = buckets_[i];
@@ -121,6 +129,7 @@ Table Table::take() {
 }
 
 void Table::resize(size_t new_count) {
+  ++layout_version_;
   auto* nb = static_cast<Entry**>(calloc(new_count, sizeof(Entry*)));
   if (!nb) throw std::bad_alloc();
   size_t new_mask = new_count - 1;

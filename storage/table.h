@@ -66,6 +66,10 @@ class Table {
   // Shrinks the bucket array when the table became sparse (called after deletions).
   void maybe_shrink();
 
+  // Changes whenever links into the table may have moved or died (insert, replace, unlink,
+  // resize, clear, move): a KeyHandle compares it to know its cached link is still good.
+  uint64_t layout_version() const { return layout_version_; }
+
  private:
   void resize(size_t new_bucket_count);
   size_t index(uint64_t hash) const { return hash & mask_; }
@@ -75,6 +79,7 @@ class Table {
   size_t size_ = 0;
   size_t volatile_ = 0;
   size_t bytes_ = 0;
+  uint64_t layout_version_ = 0;
 };
 
 }  // namespace terndb::storage

@@ -54,27 +54,31 @@ bool WaitQueues::has_waiters(int db, std::string_view key) const {
 }
 
 void WaitQueues::serve(int db, KeyHandle& key) {
-  auto it = queues_.find(make_key(db, key.key()));
-  if (it == queues_.end()) return;
-  auto& q = it->second;
-  while (!q.empty() && key.get()) {
+  const auto k = make_key(db, key.key());
+  while (key.get()) {
+    auto it = queues_.find(k);
+    if (it == queues_.end()) return;
+    auto& q = it->second;
+    if (q.empty()) break;
     std::shared_ptr<Waiter> w = q.front();
     if (w->done()) {
       q.pop_front();
       continue;
     }
-    Waiter::Offer r = w->offer(key);
-    if (r == Waiter::Offer::kServed) {
-      q.pop_front();
-      continue;
-    }
     // kCannot: the key is not usable by anyone waiting in order behind this one either
     // (same command family on one key); kRetry: the waiter reruns on its own thread.
-    break;
+    if (w->offer(key) != Waiter::Offer::kServed) break;
+    // Serving may have woken clients on other keys of this shard and, through them, this
+    // key's queue again (BLMOVE chains): look the queue up anew and drop the waiter by
+    // identity rather than trusting the front or the old reference.
+    it = queues_.find(k);
+    if (it == queues_.end()) continue;
+    auto& again = it->second;
+    auto pos = std::find(again.begin(), again.end(), w);
+    if (pos != again.end()) again.erase(pos);
   }
-  // `it` may be stale if offer() changed the queues of this shard; look the key up again.
-  auto again = queues_.find(make_key(db, key.key()));
-  if (again != queues_.end() && again->second.empty()) queues_.erase(again);
+  auto it = queues_.find(k);
+  if (it != queues_.end() && it->second.empty()) queues_.erase(it);
 }
 
 std::vector<std::string> WaitQueues::keys_of(int db) const {
