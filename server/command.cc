@@ -45,6 +45,7 @@ void register_all_commands(CommandTable& t) {
   register_introspection_commands(t);
   register_debug_commands(t);
   register_transaction_commands(t);
+  register_scripting_commands(t);
 }
 
 storage::Keyspace& CommandContext::keyspace() { return server.keyspace(); }

@@ -150,7 +150,7 @@ void Connection::on_read(const asio::error_code& ec, size_t n) {
 void Connection::process_input() {
   protocol::ParserLimits limits;
   limits.max_bulk_len = server_.opt_proto_max_bulk_len.num.load(std::memory_order_relaxed);
-  while (!closed_ && !close_when_flushed_ && !blocked_ && in_.size() > 0) {
+  while (!closed_ && !close_when_flushed_ && !blocked_ && !deferred_ && in_.size() > 0) {
     limits.authenticated = state_->authenticated.load(std::memory_order_relaxed);
     auto status = parser_.parse(in_.data(), in_.size(), limits);
     if (status == protocol::ParseStatus::kNeedMore) break;
@@ -207,7 +207,7 @@ void Connection::on_written(const asio::error_code& ec, size_t n) {
     return;
   }
   // Commands may be waiting in the input already (pipelines larger than one read).
-  if (in_.size() > 0 && !parser_.in_frame() && !blocked_) {
+  if (in_.size() > 0 && !parser_.in_frame() && !blocked_ && !deferred_) {
     process_input();
     if (closed_) return;
     if (!out_.empty()) {
@@ -290,6 +290,13 @@ bool Connection::unblock(const std::string& error) {
   leave_blocked();
   resume();
   return true;
+}
+
+void Connection::finish_deferred(std::string reply) {
+  if (closed_ || !deferred_) return;
+  deferred_ = false;
+  if (!drop_deferred_) out_ += reply;
+  resume();
 }
 
 void Connection::resume() {
