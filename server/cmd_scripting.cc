@@ -101,8 +101,9 @@ void execute(ScriptJob& job, protocol::ReplyBuilder& reply, bool locked) {
   ks.unlock_all();
 }
 
-// Runs a job on the script thread and hands the reply to the waiting connection.
-void execute_deferred(std::shared_ptr<ScriptJob> job, std::weak_ptr<Connection> connection) {
+// Runs a job on the script thread and hands the reply to the waiting connection. The job
+// keeps the connection alive: while it waits, it has no read or write of its own pending.
+void execute_deferred(std::shared_ptr<ScriptJob> job, std::shared_ptr<Connection> connection) {
   scripting::ScriptThread::instance().submit([job = std::move(job), connection] {
     const int64_t start_us = storage::now_us();
     std::string out;
@@ -117,7 +118,7 @@ void execute_deferred(std::shared_ptr<ScriptJob> job, std::weak_ptr<Connection> 
       job->worker->stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
     }
     asio::post(job->worker->io, [connection, out = std::move(out)]() mutable {
-      if (auto c = connection.lock()) c->finish_deferred(std::move(out));
+      connection->finish_deferred(std::move(out));
     });
   });
 }
@@ -164,7 +165,7 @@ void eval_generic(CommandContext& c, bool by_sha, bool read_only) {
     return;
   }
   c.connection->defer_reply();
-  execute_deferred(std::move(job), c.connection->weak_from_this());
+  execute_deferred(std::move(job), c.connection->shared_from_this());
 }
 
 void eval_command(CommandContext& c) {

@@ -104,7 +104,9 @@ void Connection::close() {
 }
 
 void Connection::read_more() {
-  if (closed_ || reading_ || write_in_flight_) return;
+  // No read while a deferred reply is awaited: a read in flight writes at the end of the
+  // input buffer, which running the waiting commands afterwards may move.
+  if (closed_ || reading_ || write_in_flight_ || deferred_) return;
   size_t want = kReadChunk;
   size_t hint = parser_.hint_size();
   // A large argument in flight: make room for the whole frame at once.

@@ -119,7 +119,7 @@ void Connection::execute(const std::vector<std::string_view>& argv) {
 
   CommandSpec* spec = resolve_command(server_, worker_, *state_, argv, reply_);
   // While a script runs, commands wait for it or are refused with -BUSY.
-  if (spec && scripting::ScriptBusy::instance().refuse(server_, worker_, *spec, reply_)) {
+  if (spec && scripting::ScriptBusy::instance().refuse(server_, worker_, *state_, *spec, reply_)) {
     spec = nullptr;
   }
   TransactionState& tx = state_->tx;

@@ -30,6 +30,10 @@ bool push_target(lua_State* L, int index) {
   if (!lua_istable(L, index)) return false;
   lua_pushvalue(L, index);
   push_registry(L, &kProxiesKey);
+  if (!lua_istable(L, -1)) {  // a state without the sandbox
+    lua_pop(L, 2);
+    return false;
+  }
   lua_insert(L, -2);
   lua_rawget(L, -2);
   lua_remove(L, -2);

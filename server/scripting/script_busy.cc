@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "server/client_state.h"
 #include "server/command.h"
 #include "server/server.h"
 #include "storage/clock.h"
@@ -10,12 +11,20 @@
 namespace terndb::server::scripting {
 namespace {
 
-// Allow-busy commands that would wait on the script's shard locks (they edit WATCH
-// registrations in the shards). Redis runs them during a busy script; here they would
-// stall their io thread until the script ends, so they are refused like the rest.
-bool needs_shard_locks(const CommandSpec& spec) {
-  const std::string& n = spec.parent ? spec.parent->name : spec.name;
-  return n == "watch" || n == "unwatch" || n == "discard";
+const char kBusyError[] =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+
+const std::string& base_name(const CommandSpec& spec) {
+  return spec.parent ? spec.parent->name : spec.name;
+}
+
+// Allow-busy commands that would wait on the script's shard locks: WATCH registrations
+// live in the shards. Redis runs them during a busy script; here they would stall their
+// io thread until the script ends, so they are refused like the rest.
+bool needs_shard_locks(const CommandSpec& spec, const ClientState& client) {
+  const std::string& n = base_name(spec);
+  if (n == "watch") return true;
+  return (n == "unwatch" || n == "discard") && client.tx.watch_flag != nullptr;
 }
 
 }  // namespace
@@ -52,8 +61,8 @@ ScriptBusy::KillResult ScriptBusy::kill(bool force) {
   return KillResult::kKilled;
 }
 
-bool ScriptBusy::refuse(Server& server, Worker& worker, const CommandSpec& spec,
-                        protocol::ReplyBuilder& reply) {
+bool ScriptBusy::refuse(Server& server, Worker& worker, ClientState& client,
+                        const CommandSpec& spec, protocol::ReplyBuilder& reply) {
   if (running_.load(std::memory_order_acquire) == 0) return false;  // the common case
   const int64_t limit = server.config().num("lua-time-limit");
   {
@@ -72,14 +81,23 @@ bool ScriptBusy::refuse(Server& server, Worker& worker, const CommandSpec& spec,
     }
     if (running_.load(std::memory_order_relaxed) == 0) return false;
   }
-  if ((spec.flags & kCmdAllowBusy) && !needs_shard_locks(spec)) {
+  const std::string& name = base_name(spec);
+  if ((spec.flags & kCmdAllowBusy) && !needs_shard_locks(spec, client)) {
     // SHUTDOWN must not wait for a script that may never end.
-    const std::string& n = spec.parent ? spec.parent->name : spec.name;
-    if (n == "shutdown") kill(/*force=*/true);
+    if (name == "shutdown") kill(/*force=*/true);
     return false;
   }
-  reply.error(
-      "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
+  if (name == "exec" && client.tx.active) {
+    // Redis discards the transaction of a refused EXEC. WATCHes stay (dropping them takes
+    // shard locks); the next EXEC clears them.
+    client.tx.active = false;
+    client.tx.failed = false;
+    client.tx.queued.clear();
+    client.multi_count.store(-1);
+    reply.error(std::string("EXECABORT Transaction discarded because of: ") + kBusyError);
+  } else {
+    reply.error(kBusyError);
+  }
   worker.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
   worker.command_stats[spec.id].rejected_calls.fetch_add(1, std::memory_order_relaxed);
   return true;

@@ -25,6 +25,7 @@ namespace terndb::server {
 class Server;
 struct Worker;
 struct CommandSpec;
+struct ClientState;
 }  // namespace terndb::server
 
 namespace terndb::server::scripting {
@@ -52,8 +53,9 @@ class ScriptBusy {
   void set_timed_out() { timed_out_.store(true, std::memory_order_relaxed); }
 
   // Called by the connection loop for every command it is about to run. Returns true
-  // after writing -BUSY into `reply` (the command must not run).
-  bool refuse(Server& server, Worker& worker, const CommandSpec& spec,
+  // after writing -BUSY into `reply` (the command must not run). A refused EXEC ends the
+  // client's transaction with -EXECABORT, as in Redis.
+  bool refuse(Server& server, Worker& worker, ClientState& client, const CommandSpec& spec,
               protocol::ReplyBuilder& reply);
 
  private:
