@@ -1,14 +1,11 @@
 // Scripting commands: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD / EXISTS / FLUSH /
 // KILL / DEBUG / HELP, with Redis 7.0's replies and errors.
 //
-// A script runs with every shard lock held, so it is atomic against all clients. For a
-// client connection it runs on the script thread (server/scripting/script_thread.h) while
-// the connection waits for the reply; inside MULTI/EXEC, where EXEC already holds every
-// lock, it runs on the spot. The Lua side (sandbox, redis.*, conversions, libraries) lives
-// in server/scripting/.
+// A script runs on its client's io thread with every shard lock held (inside MULTI/EXEC,
+// EXEC holds them already), so it is atomic against all clients. The Lua side (sandbox,
+// redis.*, conversions, libraries, -BUSY and SCRIPT KILL) lives in server/scripting/.
 #include <strings.h>
 
-#include <asio.hpp>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,7 +16,6 @@
 #include "server/scripting/lua_engine.h"
 #include "server/scripting/script_busy.h"
 #include "server/scripting/script_cache.h"
-#include "server/scripting/script_thread.h"
 #include "server/server.h"
 #include "storage/clock.h"
 #include "storage/key_handle.h"
@@ -41,16 +37,17 @@ std::string lowercase(std::string_view s) {
   return out;
 }
 
-// Everything a script invocation needs, owned, so it can run on another thread.
+// A script invocation, as parsed from EVAL / EVALSHA and their _RO forms.
 struct ScriptJob {
   Server* server = nullptr;
   Worker* worker = nullptr;
-  const CommandSpec* spec = nullptr;
-  std::vector<std::string> argv;
+  Connection* connection = nullptr;
+  std::vector<std::string_view> argv;
   size_t numkeys = 0;
   bool by_sha = false;  // the body came from the cache: no need to add it
   std::string sha;
-  std::string body;
+  std::string_view body;
+  std::string cached_body;  // EVALSHA's copy of the body
   size_t shebang_length = 0;
   bool read_only = false;
   bool write_flag_on_ro = false;  // a script declaring writes run by an _RO command
@@ -78,14 +75,15 @@ void execute(ScriptJob& job, protocol::ReplyBuilder& reply, bool locked) {
   request.read_only = job.read_only;
   request.sha = job.sha;
   request.code = code;
-  for (size_t i = 0; i < job.numkeys; ++i) request.keys.emplace_back(job.argv[3 + i]);
-  for (size_t i = 3 + job.numkeys; i < job.argv.size(); ++i) request.args.emplace_back(job.argv[i]);
+  for (size_t i = 0; i < job.numkeys; ++i) request.keys.push_back(job.argv[3 + i]);
+  for (size_t i = 3 + job.numkeys; i < job.argv.size(); ++i) request.args.push_back(job.argv[i]);
 
   if (locked) {
     // Inside EXEC: its sink collects the keys the script makes ready.
     engine.run(request, reply);
     return;
   }
+  request.connection = job.connection;
   storage::Keyspace& ks = job.server->keyspace();
   ks.lock_all();
   // Clients blocked on keys the script creates are served once it is done, as after EXEC.
@@ -99,28 +97,8 @@ void execute(ScriptJob& job, protocol::ReplyBuilder& reply, bool locked) {
     k.shard().waiters.serve(db, k);
   }
   ks.unlock_all();
-}
-
-// Runs a job on the script thread and hands the reply to the waiting connection. The job
-// keeps the connection alive: while it waits, it has no read or write of its own pending.
-void execute_deferred(std::shared_ptr<ScriptJob> job, std::shared_ptr<Connection> connection) {
-  scripting::ScriptThread::instance().submit([job = std::move(job), connection] {
-    const int64_t start_us = storage::now_us();
-    std::string out;
-    protocol::ReplyBuilder reply(&out, job->resp);
-    execute(*job, reply, /*locked=*/false);
-    // The command's statistics: the call itself was counted when it was handed over.
-    CommandStats& stats = job->worker->command_stats[job->spec->id];
-    stats.usec.fetch_add(static_cast<uint64_t>(std::max<int64_t>(0, storage::now_us() - start_us)),
-                         std::memory_order_relaxed);
-    if (!out.empty() && out[0] == '-') {
-      stats.failed_calls.fetch_add(1, std::memory_order_relaxed);
-      job->worker->stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
-    }
-    asio::post(job->worker->io, [connection, out = std::move(out)]() mutable {
-      connection->finish_deferred(std::move(out));
-    });
-  });
+  // The stand-in may be waiting for a shard lock: stop it only now.
+  request.stand_in.reset();
 }
 
 void eval_generic(CommandContext& c, bool by_sha, bool read_only) {
@@ -135,37 +113,32 @@ void eval_generic(CommandContext& c, bool by_sha, bool read_only) {
   }
   if (numkeys < 0) return c.reply.error("ERR Number of keys can't be negative");
 
-  auto job = std::make_shared<ScriptJob>();
+  ScriptJob job;
   if (by_sha) {
     std::optional<std::string> body = ScriptCache::instance().find(c.arg(1));
     if (!body) return c.reply.error("NOSCRIPT No matching script. Please use EVAL.");
-    job->body = std::move(*body);
-    job->sha = lowercase(c.arg(1));
-    job->by_sha = true;
+    job.cached_body = std::move(*body);
+    job.body = job.cached_body;
+    job.sha = lowercase(c.arg(1));
+    job.by_sha = true;
   } else {
-    job->body.assign(c.arg(1));
-    job->sha = ScriptCache::sha1_hex(job->body);
+    job.body = c.arg(1);
+    job.sha = ScriptCache::sha1_hex(job.body);
   }
   scripting::Shebang shebang;
   std::string error;
-  if (!scripting::parse_shebang(job->body, shebang, error)) return c.reply.error(error);
-  job->shebang_length = shebang.length;
-  job->read_only = read_only || shebang.no_writes;
-  job->write_flag_on_ro = read_only && shebang.length > 0 && !shebang.no_writes;
-  job->server = &c.server;
-  job->worker = c.worker;
-  job->spec = c.spec;
-  job->argv.assign(c.argv.begin(), c.argv.end());
-  job->numkeys = static_cast<size_t>(numkeys);
-  job->db = c.db();
-  job->resp = c.reply.resp();
-
-  if (c.all_locked || c.connection == nullptr) {
-    execute(*job, c.reply, c.all_locked);
-    return;
-  }
-  c.connection->defer_reply();
-  execute_deferred(std::move(job), c.connection->shared_from_this());
+  if (!scripting::parse_shebang(job.body, shebang, error)) return c.reply.error(error);
+  job.shebang_length = shebang.length;
+  job.read_only = read_only || shebang.no_writes;
+  job.write_flag_on_ro = read_only && shebang.length > 0 && !shebang.no_writes;
+  job.server = &c.server;
+  job.worker = c.worker;
+  job.connection = c.connection;
+  job.argv = c.argv;
+  job.numkeys = static_cast<size_t>(numkeys);
+  job.db = c.db();
+  job.resp = c.reply.resp();
+  execute(job, c.reply, c.all_locked);
 }
 
 void eval_command(CommandContext& c) {

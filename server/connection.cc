@@ -104,9 +104,7 @@ void Connection::close() {
 }
 
 void Connection::read_more() {
-  // No read while a deferred reply is awaited: a read in flight writes at the end of the
-  // input buffer, which running the waiting commands afterwards may move.
-  if (closed_ || reading_ || write_in_flight_ || deferred_) return;
+  if (closed_ || reading_ || write_in_flight_) return;
   size_t want = kReadChunk;
   size_t hint = parser_.hint_size();
   // A large argument in flight: make room for the whole frame at once.
@@ -152,7 +150,7 @@ void Connection::on_read(const asio::error_code& ec, size_t n) {
 void Connection::process_input() {
   protocol::ParserLimits limits;
   limits.max_bulk_len = server_.opt_proto_max_bulk_len.num.load(std::memory_order_relaxed);
-  while (!closed_ && !close_when_flushed_ && !blocked_ && !deferred_ && in_.size() > 0) {
+  while (!closed_ && !close_when_flushed_ && !blocked_ && in_.size() > 0) {
     limits.authenticated = state_->authenticated.load(std::memory_order_relaxed);
     auto status = parser_.parse(in_.data(), in_.size(), limits);
     if (status == protocol::ParseStatus::kNeedMore) break;
@@ -209,7 +207,7 @@ void Connection::on_written(const asio::error_code& ec, size_t n) {
     return;
   }
   // Commands may be waiting in the input already (pipelines larger than one read).
-  if (in_.size() > 0 && !parser_.in_frame() && !blocked_ && !deferred_) {
+  if (in_.size() > 0 && !parser_.in_frame() && !blocked_) {
     process_input();
     if (closed_) return;
     if (!out_.empty()) {
@@ -292,13 +290,6 @@ bool Connection::unblock(const std::string& error) {
   leave_blocked();
   resume();
   return true;
-}
-
-void Connection::finish_deferred(std::string reply) {
-  if (closed_ || !deferred_) return;
-  deferred_ = false;
-  if (!drop_deferred_) out_ += reply;
-  resume();
 }
 
 void Connection::resume() {

@@ -44,12 +44,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // client was not blocked (or already being served).
   bool unblock(const std::string& error);
   int64_t last_interaction_ms() const { return state_->last_interaction_ms.load(); }
-
-  // A command whose reply is produced on another thread (EVAL on the script thread)
-  // calls defer_reply(); the connection runs none of its later commands until
-  // finish_deferred() delivers that reply. Both run on this connection's thread.
-  void defer_reply() { deferred_ = true; }
-  void finish_deferred(std::string reply);
+  // Whether a read or write of this connection is in flight (its handler may run).
+  bool io_pending() const { return reading_ || write_in_flight_; }
 
  private:
   void read_more();
@@ -76,8 +72,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool reading_ = false;
   bool closed_ = false;
   bool close_when_flushed_ = false;
-  bool deferred_ = false;       // waiting for a reply from another thread
-  bool drop_deferred_ = false;  // ... that CLIENT REPLY OFF/SKIP will drop
   std::shared_ptr<class BlockedClient> blocked_;
   std::unique_ptr<asio::steady_timer> block_timer_;
 };

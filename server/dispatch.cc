@@ -133,8 +133,6 @@ void Connection::execute(const std::vector<std::string_view>& argv) {
     CommandContext ctx{server_, *state_, argv, reply_, spec, start_us / 1000};
     ctx.connection = this;
     invoke_command(ctx, worker_);
-    // A deferred reply follows the reply mode in force for this command.
-    if (deferred_) drop_deferred_ = state_->reply_mode != ReplyMode::kOn;
   }
   if (state_->reply_mode != ReplyMode::kOn) out_.resize(reply_start);
   if (state_->reply_mode == ReplyMode::kSkip) state_->reply_mode = ReplyMode::kOn;

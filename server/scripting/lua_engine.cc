@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "protocol/resp_parser.h"
+#include "server/connection.h"
 #include "server/log.h"
 #include "server/scripting/lua_reply.h"
 #include "server/scripting/lua_sandbox.h"
@@ -26,7 +27,8 @@ constexpr int kHookInstructions = 100000;
 // Redis helps the garbage collector along every 50 scripts.
 constexpr unsigned kGcPeriod = 50;
 
-// lua-time-limit of the script running on this thread (read once per script).
+// The script running on this thread and its lua-time-limit (read once per script).
+thread_local RunState* tls_run = nullptr;
 thread_local int64_t tls_time_limit_ms = 0;
 
 void load_library(lua_State* L, const char* name, lua_CFunction open) {
@@ -99,9 +101,30 @@ int error_handler(lua_State* L) {
   return 1;
 }
 
+// Past lua-time-limit: from now on other clients get -BUSY. The script's own io thread
+// cannot tell them so itself; a stand-in serves its other connections while the script
+// runs, unless this connection has a read or write in flight (its handler must not run
+// beside the script) or the script runs inside EXEC (whose locks a stand-in could wait
+// for while being joined).
+void on_time_limit_passed(RunState& run) {
+  ScriptBusy& busy = ScriptBusy::instance();
+  busy.set_timed_out();
+  logf(LogLevel::kWarning,
+       "Slow script detected: still running after %lld milliseconds. SCRIPT KILL stops it "
+       "unless it has written to the dataset.",
+       static_cast<long long>(storage::now_ms() - busy.started_ms()));
+  ScriptRequest& req = *run.request;
+  if (req.connection && req.worker && !req.connection->io_pending() && !req.stand_in) {
+    req.stand_in = std::make_unique<IoStandIn>(req.worker->io);
+  }
+}
+
 // Runs every kHookInstructions instructions while a script runs with a time limit.
 void count_hook(lua_State* L, lua_Debug*) {
   ScriptBusy& busy = ScriptBusy::instance();
+  RunState* run = tls_run;
+  // A shutdown (SIGTERM) stops the io thread's loop: the script must end for it to exit.
+  if (run && run->request->worker && run->request->worker->io.stopped()) busy.kill(true);
   if (busy.kill_requested()) {
     log_line(LogLevel::kWarning, "Lua script killed by user with SCRIPT KILL.");
     // From now on on every line, so that pcall cannot keep the script alive.
@@ -109,12 +132,8 @@ void count_hook(lua_State* L, lua_Debug*) {
     push_error_table(L, "Script killed by user with SCRIPT KILL...");
     lua_error(L);
   }
-  if (!busy.timed_out() && storage::now_ms() - busy.started_ms() >= tls_time_limit_ms) {
-    busy.set_timed_out();
-    logf(LogLevel::kWarning,
-         "Slow script detected: still running after %lld milliseconds. SCRIPT KILL stops it "
-         "unless it has written to the dataset.",
-         static_cast<long long>(storage::now_ms() - busy.started_ms()));
+  if (!busy.timed_out() && run && storage::now_ms() - busy.started_ms() >= tls_time_limit_ms) {
+    on_time_limit_passed(*run);
   }
 }
 
@@ -225,7 +244,7 @@ void LuaEngine::write_error(const std::string& sha, protocol::ReplyBuilder& repl
   reply.error(text);
 }
 
-void LuaEngine::run(const ScriptRequest& request, protocol::ReplyBuilder& reply) {
+void LuaEngine::run(ScriptRequest& request, protocol::ReplyBuilder& reply) {
   std::string error;
   if (!compile(request.sha, request.code, error)) return reply.error(error);
 
@@ -252,9 +271,11 @@ void LuaEngine::run(const ScriptRequest& request, protocol::ReplyBuilder& reply)
   tls_time_limit_ms = request.server->config().num("lua-time-limit");
   if (tls_time_limit_ms > 0) lua_sethook(L_, count_hook, LUA_MASKCOUNT, kHookInstructions);
   current_ = &state;
+  tls_run = &state;
 
   int status = lua_pcall(L_, 0, 1, 1);
 
+  tls_run = nullptr;
   current_ = nullptr;
   lua_sethook(L_, nullptr, 0, 0);
   if (++runs_since_gc_ == kGcPeriod) {

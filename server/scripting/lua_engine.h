@@ -1,5 +1,5 @@
-// A Lua interpreter that runs scripts: one per thread that runs them (the script thread,
-// and an io thread that meets EVAL inside MULTI/EXEC), created on first use.
+// A Lua interpreter that runs scripts: one per io thread, created on first use. A script
+// runs on the io thread of the client that sent it.
 //
 // Scripts are compiled lazily from the shared script cache (script_cache.h) into the
 // thread's own state, under their SHA1. A SCRIPT FLUSH anywhere makes every engine start
@@ -17,11 +17,13 @@
 
 #include "protocol/reply_builder.h"
 #include "server/client_state.h"
+#include "server/scripting/io_stand_in.h"
 #include "server/scripting/lua_api.h"
 
 namespace terndb::server {
 class Server;
 struct Worker;
+class Connection;
 }  // namespace terndb::server
 
 namespace terndb::server::scripting {
@@ -37,11 +39,18 @@ struct ScriptRequest {
   std::string_view code;     // the body without its shebang line (its newline kept)
   std::vector<std::string_view> keys;
   std::vector<std::string_view> args;
+
+  // Set when the script runs on the io thread of `connection`'s worker with nothing else
+  // holding its shard locks: past lua-time-limit, `stand_in` then serves that thread's
+  // other connections. The caller destroys it after releasing the locks (its thread may
+  // be waiting for one of them).
+  Connection* connection = nullptr;
+  std::unique_ptr<IoStandIn> stand_in;
 };
 
 // What the redis.* functions see of the script being run.
 struct RunState {
-  const ScriptRequest* request = nullptr;
+  ScriptRequest* request = nullptr;
   ClientState* client = nullptr;  // the script's own client: SELECT changes only it
   int resp = 2;                   // redis.setresp
   int64_t now_ms = 0;             // time stands still inside a script, for expiry
@@ -60,7 +69,7 @@ class LuaEngine {
   bool compile(const std::string& sha, std::string_view code, std::string& error);
 
   // Runs a script, compiling it first if needed, and writes its reply (or error).
-  void run(const ScriptRequest& request, protocol::ReplyBuilder& reply);
+  void run(ScriptRequest& request, protocol::ReplyBuilder& reply);
 
   // The script being run by this engine, or null between scripts.
   RunState* current() { return current_; }
