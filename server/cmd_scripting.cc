@@ -6,13 +6,11 @@
 // redis.*, conversions, libraries, -BUSY and SCRIPT KILL) lives in server/scripting/.
 #include <strings.h>
 
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "protocol/numbers.h"
 #include "server/command.h"
-#include "server/connection.h"
 #include "server/scripting/lua_engine.h"
 #include "server/scripting/script_busy.h"
 #include "server/scripting/script_cache.h"

@@ -2,6 +2,7 @@
 
 #include <strings.h>
 
+#include <atomic>
 #include <cstring>
 #include <initializer_list>
 #include <utility>
@@ -26,6 +27,8 @@ char kScriptsKey;
 constexpr int kHookInstructions = 100000;
 // Redis helps the garbage collector along every 50 scripts.
 constexpr unsigned kGcPeriod = 50;
+
+std::atomic<int64_t> total_lua_memory{0};
 
 // The script running on this thread and its lua-time-limit (read once per script).
 thread_local RunState* tls_run = nullptr;
@@ -115,7 +118,12 @@ void on_time_limit_passed(RunState& run) {
        static_cast<long long>(storage::now_ms() - busy.started_ms()));
   ScriptRequest& req = *run.request;
   if (req.connection && req.worker && !req.connection->io_pending() && !req.stand_in) {
-    req.stand_in = std::make_unique<IoStandIn>(req.worker->io);
+    try {
+      req.stand_in = std::make_unique<IoStandIn>(req.worker->io);
+    } catch (const std::exception& e) {
+      // Without it this thread's clients just wait for the script; nothing else changes.
+      logf(LogLevel::kWarning, "Could not start serving clients during the script: %s", e.what());
+    }
   }
 }
 
@@ -138,6 +146,16 @@ void count_hook(lua_State* L, lua_Debug*) {
 }
 
 }  // namespace
+
+int64_t lua_memory_bytes() {
+  return total_lua_memory.load(std::memory_order_relaxed);
+}
+
+void LuaEngine::report_memory() {
+  int64_t now = L_ ? int64_t{lua_gc(L_, LUA_GCCOUNT, 0)} * 1024 + lua_gc(L_, LUA_GCCOUNTB, 0) : 0;
+  total_lua_memory.fetch_add(now - reported_memory_, std::memory_order_relaxed);
+  reported_memory_ = now;
+}
 
 LuaEngine& LuaEngine::for_this_thread() {
   thread_local std::unique_ptr<LuaEngine> engine(new LuaEngine());
@@ -171,11 +189,13 @@ void LuaEngine::open_state() {
   lua_newtable(L_);
   lua_rawset(L_, LUA_REGISTRYINDEX);
   install_sandbox(L_);
+  report_memory();
 }
 
 void LuaEngine::close_state() {
   if (L_) lua_close(L_);
   L_ = nullptr;
+  report_memory();
 }
 
 void LuaEngine::refresh_if_flushed() {
@@ -211,6 +231,7 @@ bool LuaEngine::compile(const std::string& sha, std::string_view code, std::stri
   lua_insert(L_, -2);
   lua_setfield(L_, -2, sha.c_str());
   lua_pop(L_, 1);
+  report_memory();
   return true;
 }
 
@@ -291,6 +312,7 @@ void LuaEngine::run(ScriptRequest& request, protocol::ReplyBuilder& reply) {
   }
   reply.set_resp(caller_resp);
   lua_settop(L_, 0);
+  report_memory();
   busy.end();
 }
 

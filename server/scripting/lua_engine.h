@@ -88,7 +88,13 @@ class LuaEngine {
   RunState* current_ = nullptr;
   ClientState client_;
   unsigned runs_since_gc_ = 0;
+  int64_t reported_memory_ = 0;  // this state's share of lua_memory_bytes()
+  void report_memory();
 };
+
+// Memory used by the Lua states of all threads, in bytes, as of their last script (INFO's
+// used_memory_lua).
+int64_t lua_memory_bytes();
 
 // Installs the `redis` table (redis.call, redis.pcall, ...) and Redis's math.random
 // replacements into a state owned by `engine` (lua_redis_api.cc).

@@ -29,7 +29,7 @@ std::string ScriptCache::sha1_hex(std::string_view body) {
 
 void ScriptCache::add(const std::string& sha, std::string_view body) {
   std::lock_guard<std::mutex> g(mu_);
-  bodies_.try_emplace(sha, body);
+  if (bodies_.try_emplace(sha, body).second) body_bytes_ += sha.size() + body.size();
 }
 
 std::optional<std::string> ScriptCache::find(std::string_view sha) const {
@@ -48,11 +48,22 @@ bool ScriptCache::contains(std::string_view sha) const {
   return bodies_.count(key) > 0;
 }
 
+size_t ScriptCache::count() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return bodies_.size();
+}
+
+size_t ScriptCache::body_bytes() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return body_bytes_;
+}
+
 void ScriptCache::flush() {
   std::unordered_map<std::string, std::string> old;
   {
     std::lock_guard<std::mutex> g(mu_);
     old.swap(bodies_);
+    body_bytes_ = 0;
     generation_.fetch_add(1, std::memory_order_acq_rel);
   }
   // `old` is freed here, outside the lock.

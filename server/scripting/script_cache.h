@@ -28,9 +28,14 @@ class ScriptCache {
   void flush();
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
+  // For INFO (number_of_cached_scripts, used_memory_scripts): scripts and body bytes.
+  size_t count() const;
+  size_t body_bytes() const;
+
  private:
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::string> bodies_;
+  size_t body_bytes_ = 0;
   std::atomic<uint64_t> generation_{0};
 };
 

@@ -2,6 +2,7 @@
 // the RESP <-> Lua conversions, and the struct / cmsgpack libraries in a bare Lua state.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 
 #include "server/scripting/lua_api.h"
@@ -53,14 +54,19 @@ TEST(ScriptCache, FindsAnyCaseAndFlushes) {
   EXPECT_EQ(*cache.find(sha), "return 'unit'");
   EXPECT_TRUE(cache.contains(sha));
   EXPECT_FALSE(cache.contains(sha.substr(1)));
+  EXPECT_GE(cache.count(), 1u);
+  EXPECT_GE(cache.body_bytes(), sha.size() + strlen("return 'unit'"));
   uint64_t before = cache.generation();
   cache.flush();
   EXPECT_EQ(cache.generation(), before + 1);
   EXPECT_FALSE(cache.contains(sha));
+  EXPECT_EQ(cache.count(), 0u);
+  EXPECT_EQ(cache.body_bytes(), 0u);
 }
 
 TEST(LuaEngine, CompileErrorsAndBytecode) {
   LuaEngine& engine = LuaEngine::for_this_thread();
+  EXPECT_GT(lua_memory_bytes(), 0);
   std::string error;
   EXPECT_TRUE(engine.compile(std::string(40, 'a'), "return 1", error));
   EXPECT_FALSE(engine.compile(std::string(40, 'b'), "return 1 +", error));
