@@ -867,6 +867,14 @@ class Atomicity(unittest.TestCase):
         d.close()
 
 
+# Defines spin(ms): runs for about ms milliseconds of wall-clock time (redis.call('time')).
+SPIN_MS = ("local function now() local t = redis.call('time')"
+           " return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) end"
+           " local function spin(ms) local start = now() local i = 0"
+           " while true do i = i + 1 if i % 10000 == 0 and now() - start >= ms then"
+           " return 'done' end end end")
+
+
 def busy_replies(server):
     """Runs a script that never ends and records what other clients get while it runs,
     what SCRIPT KILL answers and how the script ends. The same scenario runs on both
@@ -901,12 +909,7 @@ def busy_replies(server):
     script_conn = RawConnection(server.port, timeout=30)
     result = {}
     runner = threading.Thread(target=lambda: result.setdefault("reply", script_conn.call(
-        "EVAL", "redis.call('set', 'w', '1') local t = redis.call('time')"
-                " local start = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)"
-                " local i = 0 while i < 2000000000 do i = i + 1"
-                " if i % 100000 == 0 then t = redis.call('time')"
-                " if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - start > 600"
-                " then return 'done' end end end", "0")))
+        "EVAL", "redis.call('set', 'w', '1') " + SPIN_MS + " return spin(1500)", "0")))
     runner.start()
     time.sleep(0.3)
     other = RawConnection(server.port, timeout=30)
@@ -956,20 +959,20 @@ class BusyScript(unittest.TestCase):
         terndb = Terndb("--lua-time-limit", "0", threads=2)
         try:
             script_conn = terndb.raw()
-            script_conn.send(encode_command(
-                "EVAL", "local i = 0 while i < 20000000 do i = i + 1 end return i", "0"))
-            time.sleep(0.1)
+            script_conn.send(encode_command("EVAL", SPIN_MS + " return spin(1000)", "0"))
+            time.sleep(0.2)
             # Without a limit nobody is refused: they wait until the script is done.
             other = terndb.raw()
+            start = time.time()
             self.assertEqual(other.call("PING"), b"+PONG\r\n")
-            self.assertEqual(script_conn.read_reply(), b":20000000\r\n")
+            self.assertGreater(time.time() - start, 0.4)
+            self.assertEqual(script_conn.read_reply(), b"$4\r\ndone\r\n")
             self.assertEqual(other.call("SCRIPT", "KILL"),
                              b"-NOTBUSY No scripts in execution right now.\r\n")
             other.close()
             script_conn.close()
         finally:
             terndb.stop()
-
 
 if __name__ == "__main__":
     main()
