@@ -6,6 +6,7 @@
 TERNDB_BUILD_PACKAGES=(
   cmake ninja-build g++ pkg-config
   libasio-dev libjemalloc-dev libconcurrentqueue-dev
+  liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-tools
 )

@@ -80,6 +80,7 @@ void register_all_commands(CommandTable& t) {
   register_zset_commands(t);
   register_sort_commands(t);
   register_list_commands(t);
+  register_scripting_commands(t);
 }
 
 storage::Keyspace& CommandContext::keyspace() { return server.keyspace(); }

@@ -130,6 +130,7 @@ void register_set_commands(CommandTable& t);
 void register_zset_commands(CommandTable& t);
 void register_sort_commands(CommandTable& t);
 void register_list_commands(CommandTable& t);
+void register_scripting_commands(CommandTable& t);
 void register_all_commands(CommandTable& t);
 
 // What a handler sees.

@@ -44,6 +44,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // client was not blocked (or already being served).
   bool unblock(const std::string& error);
   int64_t last_interaction_ms() const { return state_->last_interaction_ms.load(); }
+  // Whether a read or write of this connection is in flight (its handler may run).
+  bool io_pending() const { return reading_ || write_in_flight_; }
 
  private:
   void read_more();

@@ -6,6 +6,7 @@
 
 #include "server/blocking.h"
 #include "server/connection.h"
+#include "server/scripting/script_busy.h"
 #include "server/server.h"
 #include "storage/clock.h"
 #include "storage/hashing.h"
@@ -117,6 +118,10 @@ void Connection::execute(const std::vector<std::string_view>& argv) {
   reply_.set_resp(state_->resp.load(std::memory_order_relaxed));
 
   CommandSpec* spec = resolve_command(server_, worker_, *state_, argv, reply_);
+  // While a script runs, commands wait for it or are refused with -BUSY.
+  if (spec && scripting::ScriptBusy::instance().refuse(server_, worker_, *state_, *spec, reply_)) {
+    spec = nullptr;
+  }
   TransactionState& tx = state_->tx;
   if (!spec) {
     if (tx.active) tx.failed = true;  // EXEC will answer EXECABORT

@@ -175,7 +175,10 @@ size_t Keyspace::active_expire_cycle(int64_t now, int64_t budget_us) {
   size_t first = expire_shard_cursor_.fetch_add(1, std::memory_order_relaxed) % n;
   for (size_t k = 0; k < n; ++k) {
     Shard& s = *shards_[(first + k) % n];
-    std::lock_guard<std::mutex> g(s.mu);
+    // A shard someone holds (a script or EXEC holds them all) waits for the next round:
+    // the io thread running this must never block behind a long script.
+    std::unique_lock<std::mutex> g(s.mu, std::try_to_lock);
+    if (!g.owns_lock()) continue;
     for (int db = 0; db < databases_; ++db) {
       Table& t = s.dbs[static_cast<size_t>(db)];
       if (t.volatile_count() == 0) continue;
