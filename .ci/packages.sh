@@ -16,7 +16,7 @@ TERNDB_BUILD_PACKAGES=(
 TERNDB_TEST_PACKAGES=(
   redis-server redis-tools
   python3-redis
-  ruby ruby-redis
+  ruby ruby-redis ruby-sidekiq
 )
 
 # ensure_packages PKG...: installs those not installed yet. apt-get update runs only when
