@@ -125,6 +125,8 @@ void register_client_commands(CommandTable& t);
 void register_introspection_commands(CommandTable& t);
 void register_debug_commands(CommandTable& t);
 void register_transaction_commands(CommandTable& t);
+void register_pubsub_commands(CommandTable& t);
+void register_client_pause_commands(CommandTable& t);
 void register_all_commands(CommandTable& t);
 
 // What a handler sees.

@@ -6,6 +6,7 @@
 
 #include "server/blocking.h"
 #include "server/connection.h"
+#include "server/monitor.h"
 #include "server/server.h"
 #include "storage/clock.h"
 #include "storage/hashing.h"
@@ -100,6 +101,7 @@ void invoke_command(CommandContext& ctx, Worker& worker) {
     worker.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
   }
   worker.stats.commands.fetch_add(1, std::memory_order_relaxed);
+  feed_monitors(ctx);
 }
 
 void Connection::execute(const std::vector<std::string_view>& argv) {
@@ -108,6 +110,7 @@ void Connection::execute(const std::vector<std::string_view>& argv) {
 
   // CLIENT REPLY OFF / SKIP: the command runs but its reply is dropped. Whether to drop is
   // decided by the mode the command leaves behind, so CLIENT REPLY ON's own +OK is sent.
+  const bool had_skip = state_->skip_next_reply;
   if (state_->skip_next_reply) {
     state_->skip_next_reply = false;
     if (state_->reply_mode == ReplyMode::kOn) state_->reply_mode = ReplyMode::kSkip;
@@ -116,10 +119,21 @@ void Connection::execute(const std::vector<std::string_view>& argv) {
   const size_t reply_start = out_.size();
   reply_.set_resp(state_->resp.load(std::memory_order_relaxed));
 
+  executing_ = true;
   CommandSpec* spec = resolve_command(server_, worker_, *state_, argv, reply_);
   TransactionState& tx = state_->tx;
   if (!spec) {
     if (tx.active) tx.failed = true;  // EXEC will answer EXECABORT
+  } else if (!admit(*spec, argv)) {
+    if (postponed_) {
+      // Held by CLIENT PAUSE: it runs again later, with the same reply mode.
+      executing_ = false;
+      if (had_skip) {
+        state_->skip_next_reply = true;
+        if (state_->reply_mode == ReplyMode::kSkip) state_->reply_mode = ReplyMode::kOn;
+      }
+      return;
+    }
   } else if (tx.active && !runs_inside_multi(*spec)) {
     tx.queued.emplace_back(argv.begin(), argv.end());
     state_->multi_count.store(static_cast<int>(tx.queued.size()), std::memory_order_relaxed);
@@ -129,6 +143,7 @@ void Connection::execute(const std::vector<std::string_view>& argv) {
     ctx.connection = this;
     invoke_command(ctx, worker_);
   }
+  executing_ = false;
   if (state_->reply_mode != ReplyMode::kOn) out_.resize(reply_start);
   if (state_->reply_mode == ReplyMode::kSkip) state_->reply_mode = ReplyMode::kOn;
   if (state_->close_after_reply) close_when_flushed_ = true;

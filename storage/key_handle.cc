@@ -59,11 +59,13 @@ void KeyHandle::put(Entry* e) {
       free_entry(old);
       link_ = stale;
       created_ = true;
+      if (KeyspaceObserver* o = ks_.observer()) o->key_created(db_, key_);
       return;
     }
     table_->insert(e, hash_);
     link_ = table_->find(key_, hash_);
     created_ = true;
+    if (KeyspaceObserver* o = ks_.observer()) o->key_created(db_, key_);
     return;
   }
   Entry* old = *link_;
