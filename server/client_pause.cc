@@ -1,5 +1,7 @@
 #include "server/client_pause.h"
 
+#include <mutex>
+
 #include "server/command.h"
 #include "storage/clock.h"
 #include "storage/keyspace.h"
@@ -7,7 +9,7 @@
 namespace terndb::server {
 
 void ClientPause::pause(int64_t end_ms, PauseMode mode) {
-  std::lock_guard<std::mutex> g(mu_);
+  std::lock_guard<SpinLock> g(mu_);
   if (mode_.load() == 0) {
     // Keys must not change under a paused dataset: lazy expiry only hides expired keys
     // (as on a replica) and the cron's active expiry skips its cycles.
@@ -25,7 +27,7 @@ void ClientPause::end_locked() {
 }
 
 bool ClientPause::unpause() {
-  std::lock_guard<std::mutex> g(mu_);
+  std::lock_guard<SpinLock> g(mu_);
   if (mode_.load() == 0) return false;
   end_locked();
   return true;
@@ -33,7 +35,7 @@ bool ClientPause::unpause() {
 
 bool ClientPause::expire(int64_t now_ms) {
   if (mode_.load(std::memory_order_relaxed) == 0) return false;
-  std::lock_guard<std::mutex> g(mu_);
+  std::lock_guard<SpinLock> g(mu_);
   if (mode_.load() == 0 || end_ms_.load() > now_ms) return false;
   end_locked();
   return true;

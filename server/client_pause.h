@@ -9,7 +9,8 @@
 
 #include <atomic>
 #include <cstdint>
-#include <mutex>
+
+#include "server/spin_lock.h"
 
 namespace terndb::storage {
 class Keyspace;
@@ -42,7 +43,7 @@ class ClientPause {
   void end_locked();
 
   storage::Keyspace& keyspace_;
-  std::mutex mu_;
+  SpinLock mu_;  // CLIENT PAUSE may run inside EXEC, under every shard lock
   std::atomic<int> mode_{0};
   std::atomic<int64_t> end_ms_{0};
   bool saved_expire_on_access_ = true;

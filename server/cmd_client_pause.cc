@@ -5,6 +5,7 @@
 #include "server/client_pause.h"
 #include "server/command.h"
 #include "server/connection.h"
+#include "server/deferred_post.h"
 #include "server/server.h"
 #include "storage/clock.h"
 
@@ -15,7 +16,7 @@ namespace {
 void wake_postponed(Server& server) {
   for (auto& w : server.workers()) {
     Worker* worker = w.get();
-    asio::post(worker->io, [worker]() {
+    post_to_worker(*worker, [worker]() {
       std::vector<std::shared_ptr<Connection>> held;
       for (auto& [id, weak] : worker->connections)
         if (auto c = weak.lock()) held.push_back(std::move(c));

@@ -154,6 +154,10 @@ void Connection::on_read(const asio::error_code& ec, size_t n) {
 void Connection::continue_io() {
   if (closed_) return;
   if (has_output()) flush();
+  // A subscriber whose replies pile up behind an unfinished write (it sends but does not
+  // read) is held to its output limit like the frames pushed to it.
+  if (write_in_flight_ && has_output() && reads_while_writing()) enforce_output_limits();
+  if (closing_for_limits_) return;
   if (close_when_flushed_) {
     if (!write_in_flight_ && !has_output()) close();
     return;

@@ -79,8 +79,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void arm_pause_timer();
   bool has_output() const { return !out_.empty() || !chunks_.empty(); }
   size_t output_size() const { return out_.size() + chunk_bytes_ + writing_.size(); }
-  // Whether reads go on while replies are being written (subscribers, monitors).
-  bool reads_while_writing() const { return push_target_ != nullptr; }
+  // Whether reads go on while replies are being written (subscribers, monitors: their
+  // output is held to client-output-buffer-limit instead).
+  bool reads_while_writing() const;
   void flush_chunks();
   void enforce_output_limits();
 

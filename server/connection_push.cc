@@ -24,6 +24,10 @@ size_t Connection::OutChunk::size() const {
   return shared ? shared->bytes.size() : owned.size();
 }
 
+bool Connection::reads_while_writing() const {
+  return push_target_ && (state_->subscribed() || state_->monitor.load(std::memory_order_relaxed));
+}
+
 const std::shared_ptr<PushTarget>& Connection::push_target() {
   if (!push_target_) push_target_ = std::make_shared<PushTarget>(worker_, this, state_);
   return push_target_;
@@ -100,6 +104,7 @@ void Connection::flush_chunks() {
 // Redis's rule: past the hard limit, or past the soft limit for longer than its seconds,
 // the client is closed (asynchronously: it may be in the middle of a delivery batch).
 void Connection::enforce_output_limits() {
+  if (closing_for_limits_) return;
   const size_t used = output_size();
   note_output_size(used);
   const OutputLimit& limit =

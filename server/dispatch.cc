@@ -6,6 +6,7 @@
 
 #include "server/blocking.h"
 #include "server/connection.h"
+#include "server/deferred_post.h"
 #include "server/monitor.h"
 #include "server/server.h"
 #include "storage/clock.h"
@@ -89,6 +90,7 @@ void invoke_command(CommandContext& ctx, Worker& worker) {
   ctx.keyspace_misses = &worker.stats.keyspace_misses;
   ctx.worker = &worker;
   ctx.client.last_command.store(ctx.spec, std::memory_order_relaxed);
+  CommandPostScope posts;  // posts to workers wait until the outermost command returns
   ctx.spec->handler(ctx);
   const bool failed = sink->size() > reply_start && (*sink)[reply_start] == '-';
   const int64_t end_us = storage::now_us();

@@ -107,7 +107,10 @@ void feed_monitors(CommandContext& ctx) {
   if (!ctx.connection) {
     source = "lua";
   } else if (ctx.client.is_unix) {
-    source = "unix:" + ctx.server.config().text("unixsocket");
+    // addr is "<socket path>:0"; no config lookup (its mutex) under EXEC's shard locks.
+    std::string_view path = ctx.client.addr;
+    if (path.size() >= 2 && path.substr(path.size() - 2) == ":0") path.remove_suffix(2);
+    source = "unix:" + std::string(path);
   } else {
     source = ctx.client.addr;
   }

@@ -1,9 +1,11 @@
 #include "server/pubsub.h"
 
 #include <algorithm>
+#include <mutex>
 
 #include "server/client_state.h"
 #include "server/connection.h"
+#include "server/deferred_post.h"
 #include "server/server.h"
 #include "storage/glob.h"
 
@@ -99,7 +101,7 @@ void PubsubRegistry::update_counts() {
 std::vector<PushItem> PubsubRegistry::take_pending(Worker& w) {
   std::vector<PushItem> items;
   Inbox& in = *inboxes_[w.index];
-  std::lock_guard<std::mutex> g(in.mu);
+  std::lock_guard<SpinLock> g(in.mu);
   items.swap(in.items);
   return items;
 }
@@ -109,7 +111,7 @@ bool PubsubRegistry::subscribe(const std::shared_ptr<PushTarget>& t, std::string
   std::vector<PushItem> pending;
   bool added = false;
   {
-    std::lock_guard<std::mutex> g(mu_);
+    std::lock_guard<SpinLock> g(mu_);
     auto& mine = kind == ChannelKind::kShard ? t->shard_channels : t->channels;
     if (mine.emplace(channel).second) {
       AudienceMap& map = map_for(kind);
@@ -131,7 +133,7 @@ bool PubsubRegistry::unsubscribe(const std::shared_ptr<PushTarget>& t, std::stri
   std::vector<PushItem> pending;
   bool removed = false;
   {
-    std::lock_guard<std::mutex> g(mu_);
+    std::lock_guard<SpinLock> g(mu_);
     auto& mine = kind == ChannelKind::kShard ? t->shard_channels : t->channels;
     auto own = mine.find(std::string(channel));
     if (own != mine.end()) {
@@ -154,7 +156,7 @@ bool PubsubRegistry::psubscribe(const std::shared_ptr<PushTarget>& t, std::strin
   std::vector<PushItem> pending;
   bool added = false;
   {
-    std::lock_guard<std::mutex> g(mu_);
+    std::lock_guard<SpinLock> g(mu_);
     if (std::find(t->patterns.begin(), t->patterns.end(), pattern) == t->patterns.end()) {
       t->patterns.emplace_back(pattern);
       auto it = patterns_.find(pattern);
@@ -175,7 +177,7 @@ bool PubsubRegistry::punsubscribe(const std::shared_ptr<PushTarget>& t, std::str
   std::vector<PushItem> pending;
   bool removed = false;
   {
-    std::lock_guard<std::mutex> g(mu_);
+    std::lock_guard<SpinLock> g(mu_);
     auto own = std::find(t->patterns.begin(), t->patterns.end(), pattern);
     if (own != t->patterns.end()) {
       t->patterns.erase(own);
@@ -192,20 +194,20 @@ bool PubsubRegistry::punsubscribe(const std::shared_ptr<PushTarget>& t, std::str
 }
 
 std::vector<std::string> PubsubRegistry::channels_of(const PushTarget& t, ChannelKind kind) {
-  std::lock_guard<std::mutex> g(mu_);
+  std::lock_guard<SpinLock> g(mu_);
   const auto& mine = kind == ChannelKind::kShard ? t.shard_channels : t.channels;
   return std::vector<std::string>(mine.begin(), mine.end());
 }
 
 std::vector<std::string> PubsubRegistry::patterns_of(const PushTarget& t) {
-  std::lock_guard<std::mutex> g(mu_);
+  std::lock_guard<SpinLock> g(mu_);
   return t.patterns;
 }
 
 void PubsubRegistry::leave_all(const std::shared_ptr<PushTarget>& t, bool deliver_queued) {
   std::vector<PushItem> pending;
   {
-    std::lock_guard<std::mutex> g(mu_);
+    std::lock_guard<SpinLock> g(mu_);
     for (ChannelKind kind : {ChannelKind::kGlobal, ChannelKind::kShard}) {
       auto& mine = kind == ChannelKind::kShard ? t->shard_channels : t->channels;
       AudienceMap& map = map_for(kind);
@@ -238,14 +240,15 @@ void PubsubRegistry::stage(const Audience& a, const std::shared_ptr<const PushFr
   }
 }
 
-void PubsubRegistry::post_staged() {
+std::vector<Worker*> PubsubRegistry::post_staged() {
+  std::vector<Worker*> to_wake;
   for (size_t w = 0; w < worker_count_; ++w) {
     std::vector<PushItem>& items = staged_[w];
     if (items.empty()) continue;
     Inbox& in = *inboxes_[w];
     bool wake;
     {
-      std::lock_guard<std::mutex> g(in.mu);
+      std::lock_guard<SpinLock> g(in.mu);
       if (in.items.empty()) {
         in.items.swap(items);
       } else {
@@ -255,11 +258,13 @@ void PubsubRegistry::post_staged() {
       in.scheduled = true;
     }
     items.clear();
-    if (wake) {
-      Worker& worker = server_.worker(w);
-      asio::post(worker.io, [this, &worker]() { drain(worker); });
-    }
+    if (wake) to_wake.push_back(&server_.worker(w));
   }
+  return to_wake;
+}
+
+void PubsubRegistry::wake(const std::vector<Worker*>& workers) {
+  for (Worker* w : workers) post_to_worker(*w, [this, w]() { drain(*w); });
 }
 
 size_t PubsubRegistry::publish(std::string_view channel, std::string_view message,
@@ -274,26 +279,30 @@ size_t PubsubRegistry::publish(std::string_view channel, std::string_view messag
   // under it, only for the patterns that match.
   auto frame = make_message_frame(shard ? "smessage" : "message", channel, message);
   size_t receivers = 0;
-  std::lock_guard<std::mutex> g(mu_);
-  AudienceMap& map = map_for(kind);
-  auto it = map.find(channel);
-  if (it != map.end()) {
-    stage(it->second, frame);
-    receivers += it->second.count;
-  }
-  if (!shard) {
-    for (auto& [pattern, audience] : patterns_) {
-      if (!storage::glob_match(pattern, channel)) continue;
-      stage(audience, make_pmessage_frame(pattern, channel, message));
-      receivers += audience.count;
+  std::vector<Worker*> to_wake;
+  {
+    std::lock_guard<SpinLock> g(mu_);
+    AudienceMap& map = map_for(kind);
+    auto it = map.find(channel);
+    if (it != map.end()) {
+      stage(it->second, frame);
+      receivers += it->second.count;
     }
+    if (!shard) {
+      for (auto& [pattern, audience] : patterns_) {
+        if (!storage::glob_match(pattern, channel)) continue;
+        stage(audience, make_pmessage_frame(pattern, channel, message));
+        receivers += audience.count;
+      }
+    }
+    to_wake = post_staged();
   }
-  post_staged();
+  wake(to_wake);
   return receivers;
 }
 
 void PubsubRegistry::add_monitor(const std::shared_ptr<PushTarget>& t) {
-  std::lock_guard<std::mutex> g(mu_);
+  std::lock_guard<SpinLock> g(mu_);
   if (t->monitor) return;
   t->monitor = true;
   t->state->monitor.store(true, std::memory_order_relaxed);
@@ -306,15 +315,19 @@ void PubsubRegistry::feed_monitors(std::string line) {
   frame->bytes = std::move(line);
   frame->is_push = false;
   std::shared_ptr<const PushFrame> shared = std::move(frame);
-  std::lock_guard<std::mutex> g(mu_);
-  if (monitors_.count == 0) return;
-  stage(monitors_, shared);
-  post_staged();
+  std::vector<Worker*> to_wake;
+  {
+    std::lock_guard<SpinLock> g(mu_);
+    if (monitors_.count == 0) return;
+    stage(monitors_, shared);
+    to_wake = post_staged();
+  }
+  wake(to_wake);
 }
 
 std::vector<std::string> PubsubRegistry::active_channels(const std::string* pattern,
                                                          ChannelKind kind) {
-  std::lock_guard<std::mutex> g(mu_);
+  std::lock_guard<SpinLock> g(mu_);
   std::vector<std::string> out;
   for (const auto& [name, audience] : map_for(kind)) {
     if (!pattern || storage::glob_match(*pattern, name)) out.push_back(name);
@@ -323,7 +336,7 @@ std::vector<std::string> PubsubRegistry::active_channels(const std::string* patt
 }
 
 size_t PubsubRegistry::subscriber_count(std::string_view channel, ChannelKind kind) {
-  std::lock_guard<std::mutex> g(mu_);
+  std::lock_guard<SpinLock> g(mu_);
   AudienceMap& map = map_for(kind);
   auto it = map.find(channel);
   return it == map.end() ? 0 : it->second.count;
@@ -342,7 +355,7 @@ void PubsubRegistry::drain(Worker& w) {
   std::vector<PushItem> items;
   {
     Inbox& in = *inboxes_[w.index];
-    std::lock_guard<std::mutex> g(in.mu);
+    std::lock_guard<SpinLock> g(in.mu);
     items.swap(in.items);
     in.scheduled = false;
   }

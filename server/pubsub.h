@@ -18,19 +18,22 @@
 //   4. The worker drains its inbox in order, appends each frame to each target
 //      connection's output, and starts one write per connection for the whole batch.
 //
-// Lock order: a shard lock may be held while publishing (keyspace notifications, expiry);
-// the registry never takes a shard lock. Inbox mutexes nest inside the registry mutex.
+// Lock order: a shard lock may be held while publishing (keyspace notifications, expiry),
+// even all of them (EXEC); the registry never takes a shard lock. Inbox locks nest inside
+// the registry lock. Both are spin locks (spin_lock.h), and workers are woken after the
+// registry lock is released, through deferred_post.h.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
+
+#include "server/spin_lock.h"
 
 namespace terndb::server {
 
@@ -128,7 +131,7 @@ class PubsubRegistry {
     size_t count = 0;
   };
   struct Inbox {
-    std::mutex mu;
+    SpinLock mu;
     std::vector<PushItem> items;
     bool scheduled = false;  // a drain task is posted and has not started yet
   };
@@ -144,8 +147,10 @@ class PubsubRegistry {
   bool remove_from(Audience& a, const PushTarget& t);
   // Queues `frame` for every worker list of `a` (registry mutex held).
   void stage(const Audience& a, const std::shared_ptr<const PushFrame>& frame);
-  // Moves the staged items into the inboxes and wakes the workers (registry mutex held).
-  void post_staged();
+  // Moves the staged items into the inboxes (registry lock held); returns the workers to
+  // wake once the lock is released.
+  std::vector<Worker*> post_staged();
+  void wake(const std::vector<Worker*>& workers);
   // Takes the items queued for the caller's worker (registry mutex held) so that the
   // caller delivers them itself before its reply.
   std::vector<PushItem> take_pending(Worker& w);
@@ -155,7 +160,7 @@ class PubsubRegistry {
   Server& server_;
   size_t worker_count_;
   const std::atomic<int64_t>* notify_flags_ = nullptr;
-  std::mutex mu_;
+  SpinLock mu_;
   AudienceMap global_;
   AudienceMap shard_;
   AudienceMap patterns_;
