@@ -21,7 +21,7 @@ TEST(PubsubFormat, MessageFrames) {
 
 TEST(MonitorFormat, QuotesLikeSdscatrepr) {
   std::string out;
-  append_repr(out, std::string("a \"b\"\\\n\r\t\a\b\x01\x7f\xff", 15));
+  append_repr(out, std::string("a \"b\"\\\n\r\t\a\b\x01\x7f\xff", 14));
   EXPECT_EQ(out, "\"a \\\"b\\\"\\\\\\n\\r\\t\\a\\b\\x01\\x7f\\xff\"");
 }
 
