@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "server/blocking.h"
+#include "server/deferred_post.h"
 #include "server/dispatch.h"
 #include "server/log.h"
 #include "server/pubsub.h"
@@ -166,6 +167,10 @@ void Connection::continue_io() {
 }
 
 void Connection::process_input() {
+  // Workers receiving what these commands publish are woken once the whole batch ran, so
+  // a pipeline of PUBLISHes costs each subscriber one write, as with Redis, which writes
+  // to its clients once per event loop iteration.
+  CommandPostScope batch;
   protocol::ParserLimits limits;
   limits.max_bulk_len = server_.opt_proto_max_bulk_len.num.load(std::memory_order_relaxed);
   while (!closed_ && !close_when_flushed_ && !blocked_ && !postponed_ && in_.size() > 0) {

@@ -23,6 +23,7 @@ class Server;
 struct Worker;
 struct CommandSpec;
 struct PushFrame;
+struct PushItem;
 struct PushTarget;
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -48,10 +49,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool unblock(const std::string& error);
   int64_t last_interaction_ms() const { return state_->last_interaction_ms.load(); }
 
-  // Pub/sub and MONITOR (pubsub.h), on this connection's thread. push() appends a frame to
-  // the output and returns true when the caller should call flush_pushed() once its batch
-  // is appended (frames that arrive while a command runs join that command's reply).
-  bool push(const std::shared_ptr<const PushFrame>& frame);
+  // Pub/sub and MONITOR (pubsub.h), on this connection's thread. push() appends the frames
+  // of `count` items to the output and returns true when the caller should call
+  // flush_pushed() once its batch is appended (frames that arrive while a command runs
+  // join that command's reply).
+  bool push(const PushItem* items, size_t count);
   void flush_pushed();
   // The connection's handle in the pub/sub registry, created on first use.
   const std::shared_ptr<PushTarget>& push_target();

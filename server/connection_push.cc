@@ -33,28 +33,40 @@ const std::shared_ptr<PushTarget>& Connection::push_target() {
   return push_target_;
 }
 
-bool Connection::push(const std::shared_ptr<const PushFrame>& frame) {
+bool Connection::push(const PushItem* items, size_t count) {
   if (closed_ || closing_for_limits_ || close_when_flushed_) return false;
-  const std::string& bytes = frame->bytes;
-  const bool resp3 = frame->is_push && state_->resp.load(std::memory_order_relaxed) == 3;
-  // While one of our commands runs, its reply is being built in out_: frames join it
-  // there (they arrive between the command's own reply frames).
-  if (bytes.size() >= kShareFrameFrom && !executing_) {
-    if (!out_.empty()) {
-      OutChunk pending;
-      pending.owned.swap(out_);
-      chunk_bytes_ += pending.owned.size();
-      chunks_.push_back(std::move(pending));
+  const bool resp3 = state_->resp.load(std::memory_order_relaxed) == 3;
+  // Room for the frames that are copied, at once.
+  size_t copied = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const size_t n = items[i].frame->bytes.size();
+    if (n < kShareFrameFrom || executing_) copied += n;
+  }
+  if (out_.capacity() - out_.size() < copied)
+    out_.reserve(std::max(out_.size() + copied, 2 * out_.capacity()));
+  for (size_t i = 0; i < count; ++i) {
+    const std::shared_ptr<const PushFrame>& frame = items[i].frame;
+    const std::string& bytes = frame->bytes;
+    const bool as_push = resp3 && frame->is_push;
+    // While one of our commands runs, its reply is being built in out_: frames join it
+    // there (they arrive between the command's own reply frames).
+    if (bytes.size() >= kShareFrameFrom && !executing_) {
+      if (!out_.empty()) {
+        OutChunk pending;
+        pending.owned.swap(out_);
+        chunk_bytes_ += pending.owned.size();
+        chunks_.push_back(std::move(pending));
+      }
+      OutChunk ch;
+      ch.shared = frame;
+      ch.as_resp3_push = as_push;
+      chunk_bytes_ += bytes.size();
+      chunks_.push_back(std::move(ch));
+    } else {
+      const size_t at = out_.size();
+      out_.append(bytes);
+      if (as_push) out_[at] = '>';
     }
-    OutChunk ch;
-    ch.shared = frame;
-    ch.as_resp3_push = resp3;
-    chunk_bytes_ += bytes.size();
-    chunks_.push_back(std::move(ch));
-  } else {
-    const size_t at = out_.size();
-    out_.append(bytes);
-    if (resp3) out_[at] = '>';
   }
   enforce_output_limits();
   if (closing_for_limits_ || executing_ || push_flush_pending_) return false;

@@ -366,12 +366,17 @@ void PubsubRegistry::deliver(std::vector<PushItem>& items) {
   if (items.empty()) return;
   // Every frame is appended first; each touched connection then starts one write for
   // everything it received in this batch.
+  // Consecutive items for the same audience (a burst on one channel) go to each
+  // connection together: one pass over the subscribers instead of one per message.
   std::vector<Connection*> touched;
-  for (const PushItem& item : items) {
-    for (const auto& target : *item.targets) {
+  for (size_t i = 0; i < items.size();) {
+    size_t end = i + 1;
+    while (end < items.size() && items[end].targets == items[i].targets) ++end;
+    for (const auto& target : *items[i].targets) {
       Connection* c = target->connection;
-      if (c && c->push(item.frame)) touched.push_back(c);
+      if (c && c->push(&items[i], end - i)) touched.push_back(c);
     }
+    i = end;
   }
   for (Connection* c : touched) c->flush_pushed();
 }
