@@ -12,11 +12,11 @@ TERNDB_BUILD_PACKAGES=(
 )
 
 # Running the test suite: redis-server to compare replies with, and the client libraries
-# the integration tests drive terndb with.
+# the integration tests drive terndb with (ruby-actioncable: its Redis pub/sub adapter).
 TERNDB_TEST_PACKAGES=(
   redis-server redis-tools
   python3-redis
-  ruby ruby-redis ruby-sidekiq
+  ruby ruby-redis ruby-sidekiq ruby-actioncable
 )
 
 # ensure_packages PKG...: installs those not installed yet. apt-get update runs only when

@@ -10,8 +10,10 @@
 //     like Redis so a config file that Redis accepts starts terndb, and CONFIG GET/SET
 //     answer as Redis does, but they have no effect. docs/config.md lists them with the
 //     reason for each; a test keeps that table and this file in agreement.
+#include <atomic>
 #include <climits>
 #include <cstring>
+#include <memory>
 #include <thread>
 
 #include "conf/config_registry.h"
@@ -314,18 +316,24 @@ void register_encoding_options(Registry& r) {
 }
 
 void register_monitoring_options(Registry& r) {
+  // The shown text drops 'n' next to 'A' (as Redis's does) but the flags keep it, so the
+  // flags of the value just parsed are handed to on_change; a rollback re-reads the text.
+  auto parsed_flags = std::make_shared<std::atomic<int>>(-1);
   custom(r, "notify-keyspace-events", "",
-         [](const std::vector<std::string>& args, std::string& out, std::string& err) {
-           if (notify_flags(args[0]) < 0) {
+         [parsed_flags](const std::vector<std::string>& args, std::string& out, std::string& err) {
+           const int flags = notify_flags(args[0]);
+           if (flags < 0) {
              err = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
              return false;
            }
-           out = notify_classes(notify_flags(args[0]));
+           out = notify_classes(flags);
+           parsed_flags->store(flags);
            return true;
          })
-      .on_change([&r](std::string&) {
+      .on_change([&r, parsed_flags](std::string&) {
         Option* o = r.find("notify-keyspace-events");
-        o->num.store(notify_flags(o->text));
+        const int parsed = parsed_flags->exchange(-1);
+        o->num.store(parsed >= 0 ? parsed : notify_flags(o->text));
         return true;
       });
   integer(r, "slowlog-log-slower-than", 10000, -1, kLLMax);

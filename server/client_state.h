@@ -57,7 +57,20 @@ struct ClientState {
   std::atomic<uint64_t> events_flags{0};
   std::atomic<int> multi_count{-1};  // -1 outside MULTI
   std::atomic<bool> blocked{false};
+  // Pub/sub subscriptions and MONITOR (kept by the registry, pubsub.h).
+  std::atomic<int> sub_channels{0};
+  std::atomic<int> sub_patterns{0};
+  std::atomic<int> sub_shard_channels{0};
+  std::atomic<bool> monitor{false};
   TransactionState tx;
+
+  // Subscribed to anything: Redis's "P" flag and pubsub client class.
+  bool subscribed() const {
+    return sub_channels.load(std::memory_order_relaxed) +
+               sub_patterns.load(std::memory_order_relaxed) +
+               sub_shard_channels.load(std::memory_order_relaxed) >
+           0;
+  }
 
   std::string name() const {
     std::lock_guard<std::mutex> g(mu);

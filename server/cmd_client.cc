@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "protocol/numbers.h"
+#include "server/client_info.h"
 #include "server/command.h"
 #include "server/connection.h"
 #include "server/server.h"
@@ -21,8 +22,8 @@ bool eq_nocase(std::string_view a, const char* b) {
   return a.size() == strlen(b) && strncasecmp(a.data(), b, a.size()) == 0;
 }
 
-// Redis's client types. terndb has no replication links or subscriptions yet, so every
-// connection is of the normal type; the other names are still accepted as filters.
+// Redis's client types. terndb has no replication links yet; a client with subscriptions
+// is of the pubsub type, every other one (MONITOR clients too) normal.
 enum class ClientType { kNormal, kReplica, kPubsub, kMaster, kInvalid };
 
 ClientType client_type_by_name(std::string_view name) {
@@ -33,8 +34,8 @@ ClientType client_type_by_name(std::string_view name) {
   return ClientType::kInvalid;
 }
 
-ClientType client_type(const ClientState&) {
-  return ClientType::kNormal;
+ClientType client_type(const ClientState& s) {
+  return s.subscribed() ? ClientType::kPubsub : ClientType::kNormal;
 }
 
 void append_field(std::string& out, const char* name, std::string_view value) {
@@ -48,9 +49,13 @@ void append_field(std::string& out, const char* name, int64_t value) {
   append_field(out, name, std::to_string(value));
 }
 
+}  // namespace
+
 // One line of CLIENT LIST / CLIENT INFO, with Redis 7.0's fields in Redis's order.
 std::string client_info_line(const ClientState& s, int64_t now_ms) {
   std::string flags;
+  if (s.monitor.load(std::memory_order_relaxed)) flags.push_back('O');
+  if (s.subscribed()) flags.push_back('P');
   if (s.multi_count.load(std::memory_order_relaxed) >= 0) flags.push_back('x');
   if (s.blocked.load(std::memory_order_relaxed)) flags.push_back('b');
   if (s.is_unix) flags.push_back('U');
@@ -80,9 +85,9 @@ std::string client_info_line(const ClientState& s, int64_t now_ms) {
   append_field(line, "idle", idle > 0 ? idle / 1000 : 0);
   append_field(line, "flags", flags);
   append_field(line, "db", s.db.load(std::memory_order_relaxed));
-  append_field(line, "sub", 0);
-  append_field(line, "psub", 0);
-  append_field(line, "ssub", 0);
+  append_field(line, "sub", s.sub_channels.load(std::memory_order_relaxed));
+  append_field(line, "psub", s.sub_patterns.load(std::memory_order_relaxed));
+  append_field(line, "ssub", s.sub_shard_channels.load(std::memory_order_relaxed));
   append_field(line, "multi", s.multi_count.load(std::memory_order_relaxed));
   append_field(line, "qbuf", qbuf);
   append_field(line, "qbuf-free", qbuf_free);
@@ -101,6 +106,8 @@ std::string client_info_line(const ClientState& s, int64_t now_ms) {
   line.append("resp=").append(std::to_string(s.resp.load(std::memory_order_relaxed)));
   return line;
 }
+
+namespace {
 
 void client_id_command(CommandContext& c) {
   c.reply.integer(static_cast<int64_t>(c.client.id));

@@ -2,7 +2,9 @@
 #include <cstring>
 
 #include "protocol/numbers.h"
+#include "server/client_state.h"
 #include "server/command.h"
+#include "server/pubsub.h"
 #include "server/server.h"
 #include "server/version.h"
 
@@ -15,6 +17,13 @@ bool eq_nocase(std::string_view a, const char* b) {
 
 void ping_command(CommandContext& c) {
   if (c.argc() > 2) return c.wrong_arity();
+  // A RESP2 subscriber reads everything as message arrays, so PING answers like one.
+  if (c.client.subscribed() && c.client.resp.load(std::memory_order_relaxed) == 2) {
+    c.reply.array(2);
+    c.reply.bulk("pong");
+    c.reply.bulk(c.argc() == 2 ? c.arg(1) : std::string_view());
+    return;
+  }
   if (c.argc() == 1)
     c.reply.simple("PONG");
   else
@@ -124,6 +133,7 @@ void hello_command(CommandContext& c) {
 }
 
 void reset_command(CommandContext& c) {
+  reset_pubsub_state(c);
   c.client.db = 0;
   c.client.resp = 2;
   c.reply.set_resp(2);

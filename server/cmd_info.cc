@@ -16,6 +16,8 @@
 #include "server/client_state.h"
 #include "server/command.h"
 #include "server/memory_stats.h"
+#include "server/output_limits.h"
+#include "server/pubsub.h"
 #include "server/server.h"
 #include "server/version.h"
 #include "storage/clock.h"
@@ -122,10 +124,11 @@ void server_section(const InfoSource& s, std::string& out) {
 }
 
 void clients_section(const InfoSource& s, std::string& out) {
-  size_t max_input = 0, max_output = 0;
+  size_t max_input = 0, max_output = recent_max_output();
   for (const ClientEntry& e : s.server.clients_snapshot()) {
     max_input = std::max(max_input, e.state->query_buffer_bytes.load(std::memory_order_relaxed));
-    max_output = std::max(max_output, e.state->output_bytes.load(std::memory_order_relaxed));
+    max_output = std::max(max_output, e.state->output_bytes.load(std::memory_order_relaxed) +
+                                          e.state->output_pending.load(std::memory_order_relaxed));
   }
   line(out, "connected_clients:%zu", s.server.connected_clients());
   line(out, "cluster_connections:%d", 0);
@@ -280,9 +283,10 @@ void stats_section(const InfoSource& s, std::string& out) {
   line(out, "current_eviction_exceeded_time:%d", 0);
   line(out, "keyspace_hits:%llu", sum(s, &WorkerStats::keyspace_hits));
   line(out, "keyspace_misses:%llu", sum(s, &WorkerStats::keyspace_misses));
-  line(out, "pubsub_channels:%d", 0);
-  line(out, "pubsub_patterns:%d", 0);
-  line(out, "pubsubshard_channels:%d", 0);
+  PubsubRegistry& pubsub = s.server.pubsub();
+  line(out, "pubsub_channels:%zu", pubsub.channel_count(ChannelKind::kGlobal));
+  line(out, "pubsub_patterns:%zu", pubsub.pattern_count());
+  line(out, "pubsubshard_channels:%zu", pubsub.channel_count(ChannelKind::kShard));
   line(out, "latest_fork_usec:%d", 0);
   line(out, "total_forks:%d", 0);
   line(out, "migrate_cached_sockets:%d", 0);

@@ -15,6 +15,7 @@
 #include "protocol/numbers.h"
 #include "server/command.h"
 #include "server/key_commands.h"
+#include "server/notify.h"
 #include "server/server.h"
 #include "storage/clock.h"
 #include "storage/glob.h"
@@ -81,6 +82,7 @@ void del_command(CommandContext& c) {
       if (Entry* e = k.detach()) {
         doomed.push_back(e);
         k.table().maybe_shrink();
+        notify_keyspace_event(c, notify::kGeneric, "del", c.arg(i));
       }
     }
   }
@@ -156,6 +158,8 @@ void rename_generic(CommandContext& c, bool nx) {
     KeyHandle d = locked_handle(c, db, dst);
     d.put(renamed);
   }
+  notify_keyspace_event(c, notify::kGeneric, "rename_from", src);
+  notify_keyspace_event(c, notify::kGeneric, "rename_to", dst);
   if (displaced) storage::free_entry(displaced);
   if (nx) return c.reply.integer(1);
   c.reply.ok();
@@ -187,6 +191,7 @@ void copy_command(CommandContext& c) {
 
   storage::ShardLocks locks(c.keyspace(), {shard_of(c, src), shard_of(c, dst)}, c.all_locked);
   Entry* copy;
+  bool replacing = false;
   {
     KeyHandle s = locked_handle(c, src_db, src);
     Entry* e = c.lookup_read(s);
@@ -196,6 +201,7 @@ void copy_command(CommandContext& c) {
     // destination's entry may be removed by lazy expiry, and entries never move.
     KeyHandle d = locked_handle(c, dst_db, dst);
     if (d.get() && !replace) return c.reply.integer(0);
+    replacing = d.get() != nullptr;
     copy = storage::rekey_entry(e, dst, true);
   }
   copy->lru = storage::lru_clock();  // a new value, not an access to the old one
@@ -203,6 +209,9 @@ void copy_command(CommandContext& c) {
     KeyHandle d = locked_handle(c, dst_db, dst);
     d.put(copy);  // replaces (and frees) an existing destination under REPLACE
   }
+  // Redis deletes a replaced destination and adds the copy as a new key.
+  if (replacing) notify_keyspace_event(c, notify::kNew, "new", dst, dst_db);
+  notify_keyspace_event(c, notify::kGeneric, "copy_to", dst, dst_db);
   c.reply.integer(1);
 }
 
@@ -220,6 +229,9 @@ void move_command(CommandContext& c) {
   note_access(e);
   d.attach(s.detach());
   s.table().maybe_shrink();
+  notify_keyspace_event(c, notify::kNew, "new", c.arg(1), dst_db);
+  notify_keyspace_event(c, notify::kGeneric, "move_from", c.arg(1));
+  notify_keyspace_event(c, notify::kGeneric, "move_to", c.arg(1), dst_db);
   c.reply.integer(1);
 }
 

@@ -8,6 +8,7 @@
 #include "server/command.h"
 #include "server/expire_args.h"
 #include "server/key_commands.h"
+#include "server/notify.h"
 
 namespace terndb::server {
 namespace {
@@ -81,8 +82,10 @@ void expire_generic(CommandContext& c, ExpireUnit unit, bool absolute) {
   // their own) keep it with the expiry and wait for their master's DEL instead.
   if (when <= c.now && c.keyspace().expire_on_access()) {
     k.erase();
+    notify_keyspace_event(c, notify::kGeneric, "del", c.arg(1));
   } else {
     k.set_expire(when);
+    notify_keyspace_event(c, notify::kGeneric, "expire", c.arg(1));
   }
   c.reply.integer(1);
 }
@@ -133,6 +136,7 @@ void persist_command(CommandContext& c) {
   note_access(e);
   if (!e->has_expire) return c.reply.integer(0);
   k.set_expire(-1);
+  notify_keyspace_event(c, notify::kGeneric, "persist", c.arg(1));
   c.reply.integer(1);
 }
 

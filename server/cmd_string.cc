@@ -7,12 +7,15 @@
 #include "protocol/numbers.h"
 #include "server/command.h"
 #include "server/expire_args.h"
+#include "server/notify.h"
 #include "server/server.h"
 #include "storage/hashing.h"
 
 namespace terndb::server {
 namespace {
 
+using notify::kGeneric;
+using notify::kString;
 using storage::Encoding;
 using storage::Entry;
 using storage::KeyHandle;
@@ -109,6 +112,8 @@ void set_command(CommandContext& c) {
   }
   int64_t expire = o.has_expire ? o.expire_at : (o.keepttl && cur ? cur->expire_at() : -1);
   k.put(storage::make_string_entry(c.arg(1), c.arg(2), expire));
+  notify_keyspace_event(c, kString, "set", c.arg(1));
+  if (o.has_expire) notify_keyspace_event(c, kGeneric, "expire", c.arg(1));
   if (!o.get) c.reply.ok();
 }
 
@@ -125,29 +130,37 @@ void getex_command(CommandContext& c) {
   if (o.has_expire) {
     if (o.expire_at <= c.now) {
       k.erase();
+      notify_keyspace_event(c, kGeneric, "del", c.arg(1));
     } else {
       k.set_expire(o.expire_at);
+      notify_keyspace_event(c, kGeneric, "expire", c.arg(1));
     }
-  } else if (o.persist) {
+  } else if (o.persist && k.get()->has_expire) {
     k.set_expire(-1);
+    notify_keyspace_event(c, kGeneric, "persist", c.arg(1));
   }
 }
 
 void getdel_command(CommandContext& c) {
   KeyHandle k = c.open(c.arg(1));
-  if (reply_get(c, k) && k.get()) k.erase();
+  if (reply_get(c, k) && k.get()) {
+    k.erase();
+    notify_keyspace_event(c, kGeneric, "del", c.arg(1));
+  }
 }
 
 void getset_command(CommandContext& c) {
   KeyHandle k = c.open(c.arg(1));
   if (!reply_get(c, k)) return;
   k.put(storage::make_string_entry(c.arg(1), c.arg(2), -1));
+  notify_keyspace_event(c, kString, "set", c.arg(1));
 }
 
 void setnx_command(CommandContext& c) {
   KeyHandle k = c.open(c.arg(1));
   if (k.get()) return c.reply.integer(0);
   k.put(storage::make_string_entry(c.arg(1), c.arg(2), -1));
+  notify_keyspace_event(c, kString, "set", c.arg(1));
   c.reply.integer(1);
 }
 
@@ -156,6 +169,8 @@ void setex_generic(CommandContext& c, ExpireUnit unit) {
   if (!parse_expire_time(c, c.arg(2), unit, false, false, when)) return;
   KeyHandle k = c.open(c.arg(1));
   k.put(storage::make_string_entry(c.arg(1), c.arg(3), when));
+  notify_keyspace_event(c, kString, "set", c.arg(1));
+  notify_keyspace_event(c, kGeneric, "expire", c.arg(1));
   c.reply.ok();
 }
 void setex_command(CommandContext& c) { setex_generic(c, ExpireUnit::kSeconds); }
@@ -195,6 +210,7 @@ void mset_generic(CommandContext& c, bool nx) {
   for (size_t i = 1; i < c.argc(); i += 2) {
     KeyHandle k(c.keyspace(), c.db(), c.arg(i), c.now, true);
     k.put(storage::make_string_entry(c.arg(i), c.arg(i + 1), -1));
+    notify_keyspace_event(c, kString, "set", c.arg(i));
   }
   if (nx)
     c.reply.integer(1);
@@ -240,6 +256,7 @@ void append_command(CommandContext& c) {
   if (!e) {
     // A new key takes the value as SET would (int, embstr or raw), as Redis does.
     k.put(storage::make_string_entry(c.arg(1), add, -1));
+    notify_keyspace_event(c, kString, "append", c.arg(1));
     return c.reply.integer(static_cast<int64_t>(add.size()));
   }
   char scratch[24];
@@ -253,6 +270,7 @@ void append_command(CommandContext& c) {
   k.mark_modified();
   memcpy(n->str_data_mut() + old_len, add.data(), add.size());
   storage::set_raw_length(n, static_cast<uint32_t>(new_len));
+  notify_keyspace_event(c, kString, "append", c.arg(1));
   c.reply.integer(static_cast<int64_t>(new_len));
 }
 
@@ -276,6 +294,7 @@ void setrange_command(CommandContext& c) {
   if (new_len > cur_len) memset(d->str_data_mut() + cur_len, 0, new_len - cur_len);
   memcpy(d->str_data_mut() + offset, value.data(), value.size());
   storage::set_raw_length(d, static_cast<uint32_t>(new_len));
+  notify_keyspace_event(c, kString, "setrange", c.arg(1));
   c.reply.integer(static_cast<int64_t>(new_len));
 }
 
@@ -325,6 +344,7 @@ void incr_generic(CommandContext& c, int64_t delta) {
   } else {
     k.put(storage::make_int_entry(c.arg(1), value, e ? e->expire_at() : -1));
   }
+  notify_keyspace_event(c, kString, "incrby", c.arg(1));
   c.reply.integer(value);
 }
 
@@ -360,6 +380,7 @@ void incrbyfloat_command(CommandContext& c) {
   std::string text = protocol::format_long_double(value);
   // Stored as text (embstr/raw), never int-encoded, as Redis does for INCRBYFLOAT.
   k.put(storage::make_string_entry(c.arg(1), text, e ? e->expire_at() : -1, false));
+  notify_keyspace_event(c, kString, "incrbyfloat", c.arg(1));
   c.reply.bulk(text);
 }
 

@@ -1,6 +1,7 @@
 #include "server/command.h"
 
 #include "server/client_state.h"
+#include "server/notify.h"
 #include "server/server.h"
 #include "storage/clock.h"
 
@@ -81,6 +82,8 @@ void register_all_commands(CommandTable& t) {
   register_sort_commands(t);
   register_list_commands(t);
   register_scripting_commands(t);
+  register_pubsub_commands(t);
+  register_client_pause_commands(t);
 }
 
 storage::Keyspace& CommandContext::keyspace() { return server.keyspace(); }
@@ -91,6 +94,7 @@ storage::Entry* CommandContext::lookup_read(storage::KeyHandle& k, bool touch) {
   if (e && touch) e->lru = storage::lru_clock();  // reads make the key recently used (OBJECT IDLETIME)
   auto* counter = e ? keyspace_hits : keyspace_misses;
   if (counter) counter->fetch_add(1, std::memory_order_relaxed);
+  if (!e) notify_keyspace_event(*this, notify::kKeyMiss, "keymiss", k.key());
   return e;
 }
 

@@ -5,8 +5,10 @@
 #include <sys/socket.h>
 
 #include "server/blocking.h"
+#include "server/deferred_post.h"
 #include "server/dispatch.h"
 #include "server/log.h"
+#include "server/pubsub.h"
 #include "server/server.h"
 #include "storage/clock.h"
 #include "storage/hashing.h"
@@ -73,7 +75,9 @@ Connection::Connection(Server& server, Worker& worker, Socket socket, bool is_un
   socket_.non_blocking(true, ec);
 }
 
-Connection::~Connection() = default;
+Connection::~Connection() {
+  if (push_target_) push_target_->connection = nullptr;
+}
 
 void Connection::start() {
   server_.register_client(state_, shared_from_this(), &worker_);
@@ -84,6 +88,11 @@ void Connection::start() {
 void Connection::close() {
   if (closed_) return;
   closed_ = true;
+  if (push_target_) {
+    push_target_->connection = nullptr;
+    server_.pubsub().leave_all(push_target_, false);
+  }
+  if (pause_timer_) pause_timer_->cancel();
   if (blocked_) {
     blocked_->claim();
     leave_blocked();
@@ -104,7 +113,7 @@ void Connection::close() {
 }
 
 void Connection::read_more() {
-  if (closed_ || reading_ || write_in_flight_) return;
+  if (closed_ || reading_ || (write_in_flight_ && !reads_while_writing())) return;
   size_t want = kReadChunk;
   size_t hint = parser_.hint_size();
   // A large argument in flight: make room for the whole frame at once.
@@ -138,19 +147,33 @@ void Connection::on_read(const asio::error_code& ec, size_t n) {
   process_input();
   if (closed_) return;
   state_->query_buffer_bytes.store(in_.size(), std::memory_order_relaxed);
-  if (!out_.empty()) {
-    flush();
-  } else if (close_when_flushed_) {
-    close();
-  } else {
-    read_more();
+  continue_io();
+}
+
+// After input was processed: write what is pending, close once a QUIT's reply is out, or
+// read on. Subscribers and monitors read on while their output is being written.
+void Connection::continue_io() {
+  if (closed_) return;
+  if (has_output()) flush();
+  // A subscriber whose replies pile up behind an unfinished write (it sends but does not
+  // read) is held to its output limit like the frames pushed to it.
+  if (write_in_flight_ && has_output() && reads_while_writing()) enforce_output_limits();
+  if (closing_for_limits_) return;
+  if (close_when_flushed_) {
+    if (!write_in_flight_ && !has_output()) close();
+    return;
   }
+  if (!write_in_flight_ || reads_while_writing()) read_more();
 }
 
 void Connection::process_input() {
+  // Workers receiving what these commands publish are woken once the whole batch ran, so
+  // a pipeline of PUBLISHes costs each subscriber one write, as with Redis, which writes
+  // to its clients once per event loop iteration.
+  CommandPostScope batch;
   protocol::ParserLimits limits;
   limits.max_bulk_len = server_.opt_proto_max_bulk_len.num.load(std::memory_order_relaxed);
-  while (!closed_ && !close_when_flushed_ && !blocked_ && in_.size() > 0) {
+  while (!closed_ && !close_when_flushed_ && !blocked_ && !postponed_ && in_.size() > 0) {
     limits.authenticated = state_->authenticated.load(std::memory_order_relaxed);
     auto status = parser_.parse(in_.data(), in_.size(), limits);
     if (status == protocol::ParseStatus::kNeedMore) break;
@@ -160,7 +183,8 @@ void Connection::process_input() {
     }
     size_t consumed = parser_.consumed();
     if (status == protocol::ParseStatus::kCommand) execute(parser_.args());
-    in_.consume(consumed);
+    // A read may be in flight into the buffer's free end: keep the data where it is.
+    in_.consume(consumed, reading_);
   }
 }
 
@@ -173,11 +197,13 @@ void Connection::fail_protocol(const std::string& msg) {
 }
 
 void Connection::flush() {
-  if (closed_ || write_in_flight_ || out_.empty()) return;
+  if (closed_ || write_in_flight_ || !has_output()) return;
+  if (!chunks_.empty()) return flush_chunks();
   writing_.swap(out_);
   out_.clear();
   write_in_flight_ = true;
   state_->output_pending.store(writing_.size(), std::memory_order_relaxed);
+  state_->output_bytes.store(0, std::memory_order_relaxed);
   auto self = shared_from_this();
   asio::async_write(socket_, asio::buffer(writing_),
                     [self](const asio::error_code& ec, size_t n) { self->on_written(ec, n); });
@@ -192,30 +218,24 @@ void Connection::on_written(const asio::error_code& ec, size_t n) {
     return;
   }
   worker_.stats.net_output_bytes.fetch_add(n, std::memory_order_relaxed);
-  // Keep a moderate buffer around for the next round; give back big ones.
-  if (writing_.capacity() > 1024 * 1024) {
+  if (chunks_in_flight_ > 0) {
+    for (; chunks_in_flight_ > 0; --chunks_in_flight_) {
+      chunk_bytes_ -= chunks_.front().size();
+      chunks_.pop_front();
+    }
+    state_->output_bytes.store(out_.size() + chunk_bytes_, std::memory_order_relaxed);
+  } else if (writing_.capacity() > 1024 * 1024) {
+    // Keep a moderate buffer around for the next round; give back big ones.
     std::string().swap(writing_);
   } else {
     writing_.clear();
   }
-  if (!out_.empty()) {
-    flush();
-    return;
-  }
-  if (close_when_flushed_) {
-    close();
-    return;
-  }
   // Commands may be waiting in the input already (pipelines larger than one read).
-  if (in_.size() > 0 && !parser_.in_frame() && !blocked_) {
+  if (!has_output() && !close_when_flushed_ && in_.size() > 0 && !parser_.in_frame() && !blocked_ &&
+      !postponed_) {
     process_input();
-    if (closed_) return;
-    if (!out_.empty()) {
-      flush();
-      return;
-    }
   }
-  read_more();
+  continue_io();
 }
 
 }  // namespace terndb::server
@@ -295,14 +315,7 @@ bool Connection::unblock(const std::string& error) {
 void Connection::resume() {
   if (closed_) return;
   process_input();
-  if (closed_) return;
-  if (!out_.empty()) {
-    flush();
-  } else if (close_when_flushed_) {
-    close();
-  } else {
-    read_more();
-  }
+  continue_io();
 }
 
 }  // namespace terndb::server

@@ -7,6 +7,8 @@
 #include "server/blocking.h"
 #include "server/connection.h"
 #include "server/scripting/script_busy.h"
+#include "server/deferred_post.h"
+#include "server/monitor.h"
 #include "server/server.h"
 #include "storage/clock.h"
 #include "storage/hashing.h"
@@ -89,6 +91,7 @@ void invoke_command(CommandContext& ctx, Worker& worker) {
   ctx.keyspace_misses = &worker.stats.keyspace_misses;
   ctx.worker = &worker;
   ctx.client.last_command.store(ctx.spec, std::memory_order_relaxed);
+  CommandPostScope posts;  // posts to workers wait until the outermost command returns
   ctx.spec->handler(ctx);
   const bool failed = sink->size() > reply_start && (*sink)[reply_start] == '-';
   const int64_t end_us = storage::now_us();
@@ -101,6 +104,7 @@ void invoke_command(CommandContext& ctx, Worker& worker) {
     worker.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
   }
   worker.stats.commands.fetch_add(1, std::memory_order_relaxed);
+  feed_monitors(ctx);
 }
 
 void Connection::execute(const std::vector<std::string_view>& argv) {
@@ -109,6 +113,7 @@ void Connection::execute(const std::vector<std::string_view>& argv) {
 
   // CLIENT REPLY OFF / SKIP: the command runs but its reply is dropped. Whether to drop is
   // decided by the mode the command leaves behind, so CLIENT REPLY ON's own +OK is sent.
+  const bool had_skip = state_->skip_next_reply;
   if (state_->skip_next_reply) {
     state_->skip_next_reply = false;
     if (state_->reply_mode == ReplyMode::kOn) state_->reply_mode = ReplyMode::kSkip;
@@ -117,6 +122,7 @@ void Connection::execute(const std::vector<std::string_view>& argv) {
   const size_t reply_start = out_.size();
   reply_.set_resp(state_->resp.load(std::memory_order_relaxed));
 
+  executing_ = true;
   CommandSpec* spec = resolve_command(server_, worker_, *state_, argv, reply_);
   // While a script runs, commands wait for it or are refused with -BUSY.
   if (spec && scripting::ScriptBusy::instance().refuse(server_, worker_, *state_, *spec, reply_)) {
@@ -125,6 +131,16 @@ void Connection::execute(const std::vector<std::string_view>& argv) {
   TransactionState& tx = state_->tx;
   if (!spec) {
     if (tx.active) tx.failed = true;  // EXEC will answer EXECABORT
+  } else if (!admit(*spec, argv)) {
+    if (postponed_) {
+      // Held by CLIENT PAUSE: it runs again later, with the same reply mode.
+      executing_ = false;
+      if (had_skip) {
+        state_->skip_next_reply = true;
+        if (state_->reply_mode == ReplyMode::kSkip) state_->reply_mode = ReplyMode::kOn;
+      }
+      return;
+    }
   } else if (tx.active && !runs_inside_multi(*spec)) {
     tx.queued.emplace_back(argv.begin(), argv.end());
     state_->multi_count.store(static_cast<int>(tx.queued.size()), std::memory_order_relaxed);
@@ -134,6 +150,7 @@ void Connection::execute(const std::vector<std::string_view>& argv) {
     ctx.connection = this;
     invoke_command(ctx, worker_);
   }
+  executing_ = false;
   if (state_->reply_mode != ReplyMode::kOn) out_.resize(reply_start);
   if (state_->reply_mode == ReplyMode::kSkip) state_->reply_mode = ReplyMode::kOn;
   if (state_->close_after_reply) close_when_flushed_ = true;

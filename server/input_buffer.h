@@ -13,9 +13,11 @@ class InputBuffer {
   const char* data() const { return block_.get() + begin_; }
   size_t size() const { return end_ - begin_; }
   size_t capacity() const { return cap_; }
-  void consume(size_t n) {
+  // `keep_position`: a read into the free end is in flight, so the data must not move
+  // (an emptied buffer is rewound only when no read is pending).
+  void consume(size_t n, bool keep_position = false) {
     begin_ += n;
-    if (begin_ == end_) begin_ = end_ = 0;
+    if (begin_ == end_ && !keep_position) begin_ = end_ = 0;
   }
   // Returns room for at least `n` more bytes after the data.
   char* prepare(size_t n) {

@@ -7,8 +7,12 @@
 #include <cmath>
 #include <random>
 
+#include "server/client_pause.h"
 #include "server/connection.h"
 #include "server/log.h"
+#include "server/notify.h"
+#include "server/output_limits.h"
+#include "server/pubsub.h"
 #include "storage/clock.h"
 #include "storage/encoding_limits.h"
 
@@ -62,9 +66,12 @@ Server::Server(conf::Registry& config)
     w->command_stats = std::make_unique<CommandStats[]>(commands_.by_id().size());
     workers_.push_back(std::move(w));
   }
+  pubsub_ = std::make_unique<PubsubRegistry>(*this);
+  client_pause_ = std::make_unique<ClientPause>(*keyspace_);
   run_id_ = make_run_id();
   start_time_ms_ = storage::now_ms();
   wire_encoding_limits();
+  wire_output_limits(config_);
 }
 
 // The data types read their conversion thresholds from storage::encoding_limits(); keep
@@ -296,8 +303,13 @@ void Server::reset_stats() {
   expired_keys_ = 0;
 }
 
-void Server::key_expired(int /*db*/, std::string_view /*key*/) {
+void Server::key_expired(int db, std::string_view key) {
   expired_keys_.fetch_add(1, std::memory_order_relaxed);
+  notify_keyspace_event(*this, notify::kExpired, "expired", key, db);
+}
+
+void Server::key_created(int db, std::string_view key) {
+  notify_keyspace_event(*this, notify::kNew, "new", key, db);
 }
 
 void Server::schedule_cron(Worker& w) {
@@ -326,8 +338,12 @@ void Server::cron(Worker& w) {
     }
   }
   if (w.index != 0) return;
-  // Active expiry: at most a quarter of each cycle's time (more with higher effort).
-  if (active_expire_enabled.load()) {
+  rotate_output_peaks(now);
+  // A CLIENT PAUSE whose time is up ends here (held clients wake on their own timers).
+  client_pause_->expire(now);
+  // Active expiry: at most a quarter of each cycle's time (more with higher effort); none
+  // while clients are paused.
+  if (active_expire_enabled.load() && !client_pause_->active()) {
     int64_t effort = config_.num("active-expire-effort");
     int64_t budget_us = (1000000 / hz()) * (25 + 2 * (effort - 1)) / 100;
     keyspace_->active_expire_cycle(now, budget_us);

@@ -26,6 +26,8 @@
 namespace terndb::server {
 
 class Connection;
+class PubsubRegistry;
+class ClientPause;
 
 // Counters a worker's thread writes and any thread may read (relaxed atomics, no sharing
 // of cache lines between workers).
@@ -82,6 +84,8 @@ class Server : public storage::KeyspaceObserver {
   CommandTable& commands() { return commands_; }
   std::vector<std::unique_ptr<Worker>>& workers() { return workers_; }
   Worker& worker(size_t i) { return *workers_[i]; }
+  PubsubRegistry& pubsub() { return *pubsub_; }
+  ClientPause& client_pause() { return *client_pause_; }
 
   // Client registry.
   uint64_t next_client_id() { return next_client_id_.fetch_add(1) + 1; }
@@ -114,6 +118,7 @@ class Server : public storage::KeyspaceObserver {
 
   // KeyspaceObserver
   void key_expired(int db, std::string_view key) override;
+  void key_created(int db, std::string_view key) override;
 
  private:
   void start_listeners();
@@ -129,6 +134,8 @@ class Server : public storage::KeyspaceObserver {
   std::unique_ptr<storage::Keyspace> keyspace_;
   CommandTable commands_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<PubsubRegistry> pubsub_;
+  std::unique_ptr<ClientPause> client_pause_;
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> tcp_acceptors_;
   std::unique_ptr<asio::local::stream_protocol::acceptor> unix_acceptor_;
   std::unique_ptr<asio::signal_set> signals_;

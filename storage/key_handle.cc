@@ -61,12 +61,14 @@ void KeyHandle::put(Entry* e) {
       link_ = stale;
       created_ = true;
       seen_version_ = table_->layout_version();
+      if (KeyspaceObserver* o = ks_.observer()) o->key_created(db_, key_);
       return;
     }
     table_->insert(e, hash_);
     link_ = table_->find(key_, hash_);
     created_ = true;
     seen_version_ = table_->layout_version();
+    if (KeyspaceObserver* o = ks_.observer()) o->key_created(db_, key_);
     return;
   }
   Entry* old = *link_;

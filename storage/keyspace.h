@@ -27,6 +27,8 @@ class KeyspaceObserver {
  public:
   virtual ~KeyspaceObserver() = default;
   virtual void key_expired(int db, std::string_view key) = 0;
+  // A key was added to database `db` (not replaced): KeyHandle::put on an absent key.
+  virtual void key_created(int /*db*/, std::string_view /*key*/) {}
 };
 
 struct Shard {
