@@ -358,6 +358,12 @@ CMSGPACK = [
     "\\211\\128\\0\\0\\0\\0\\0\\0\\0')}",
     "return cjson.encode({cmsgpack.unpack('\\129\\1\\2\\130\\161a\\1\\161b\\2')})",
     "return cmsgpack._COPYRIGHT .. cmsgpack._DESCRIPTION .. cmsgpack._NAME .. cmsgpack._VERSION",
+    # Nesting and result counts run into Lua's stack limit, not the C stack's.
+    "return cmsgpack.unpack(string.rep('\\145', 100000) .. '\\1')",
+    "local ok, e = pcall(cmsgpack.unpack, string.rep('\\129\\1', 100000) .. '\\1') return e",
+    "return #{cmsgpack.unpack(string.rep('\\1', 10000))}",
+    "return #{cmsgpack.unpack(string.rep('\\1', 100000))}",
+    "return cjson.encode(cmsgpack.unpack(string.rep('\\145', 100) .. '\\1'))",
 ]
 
 BIT = [
