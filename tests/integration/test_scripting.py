@@ -127,8 +127,8 @@ ERRORS = [
     "return redis.call('set', 'a', 'b', 'ex', 0)",
     "local t = {} for k, v in pairs(redis.pcall('nosuch')) do t[#t+1] = k .. '=' .. tostring(v) end"
     " table.sort(t) return t",
-    "local t = {} for k, v in pairs(redis.error_reply('x')) do t[#t+1] = k .. '=' .. tostring(v) end"
-    " return t",
+    "local t = {} for k, v in pairs(redis.error_reply('x')) do"
+    " t[#t+1] = k .. '=' .. tostring(v) end return t",
     "local ok, e = pcall(function() redis.call('nosuch') end) return {tostring(ok), e}",
     "local ok, e = pcall(redis.call, 'set', 'a', 'b', 'c') return {tostring(ok), e}",
     "local ok, e = xpcall(function() redis.call('nosuch') end, function(e) return e end)"
