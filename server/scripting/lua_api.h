@@ -4,9 +4,9 @@
 // exceptions, so the destructors of our locals run when a script error unwinds through a
 // C function of ours. The headers declare the API extern "C" when compiled as C++.
 //
-// Rule for C functions registered with Lua: never let a C++ exception of our own escape
-// into Lua (Lua's catch-all would turn it into a broken error status); catch and turn it
-// into a Lua error instead.
+// C functions registered with Lua catch the exceptions of code they call (command
+// handlers) and raise Lua errors instead. Lua's catch-all turns anything else that gets
+// through (std::bad_alloc) into a failed script, not a crash.
 #pragma once
 
 #include <lauxlib.h>

@@ -264,7 +264,6 @@ void decode_array(lua_State* L, Cursor& c, size_t n) {
 
 void decode_map(lua_State* L, Cursor& c, size_t n) {
   lua_newtable(L);
-  luaL_checkstack(L, 2, "in function mp_decode_to_lua_hash");
   for (size_t i = 0; i < n; ++i) {
     decode_value(L, c);
     if (c.err != DecodeError::kNone) return;

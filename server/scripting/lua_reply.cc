@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "protocol/numbers.h"
 #include "server/scripting/x86_numbers.h"
@@ -196,114 +197,150 @@ int raw_field(lua_State* L, int index, const char* key) {
   return lua_type(L, -1);
 }
 
-void write_table(lua_State* L, protocol::ReplyBuilder& reply, int script_resp) {
-  // Error reply.
-  if (raw_field(L, -1, "err") == LUA_TSTRING) {
-    size_t len;
-    const char* msg = lua_tolstring(L, -1, &len);
-    // Line breaks at the end go; others become spaces (ReplyBuilder::error).
-    while (len > 0 && (msg[len - 1] == '\r' || msg[len - 1] == '\n')) --len;
-    reply.error(std::string_view(msg, len));
+// A table being written: an array (elements 1..count), or a map or set being walked with
+// lua_next. The Lua stack holds what Redis's recursive writer would hold at this depth
+// (so "reached lua stack limit" comes at the same depth); the nesting itself lives here,
+// not on the C stack, which tables nested thousands deep would exhaust.
+struct OpenTable {
+  enum Kind { kArray, kMap, kSet } kind;
+  int next = 1;                // arrays: the next element
+  int count = 0;               // arrays: how many elements
+  bool value_pending = false;  // maps: the key was written, its value comes next
+};
+
+size_t count_pairs(lua_State* L) {
+  size_t n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    lua_pop(L, 1);
+    ++n;
+  }
+  return n;
+}
+
+// Writes the value at the top of the stack, or opens it (tables that are maps, sets or
+// arrays: their contents are written by write_reply's loop). Pops what it wrote.
+void write_or_open(lua_State* L, protocol::ReplyBuilder& reply, int script_resp,
+                   std::vector<OpenTable>& open) {
+  if (!lua_checkstack(L, 4)) {
+    reply.error("ERR reached lua stack limit");
     lua_pop(L, 1);
     return;
   }
-  lua_pop(L, 1);
-  // Status reply.
-  if (raw_field(L, -1, "ok") == LUA_TSTRING) {
-    size_t len;
-    const char* s = lua_tolstring(L, -1, &len);
-    reply.simple(without_newlines(s, len));
-    lua_pop(L, 1);
-    return;
-  }
-  lua_pop(L, 1);
-  if (raw_field(L, -1, "double") == LUA_TNUMBER) {
-    reply.dbl(lua_tonumber(L, -1));
-    lua_pop(L, 1);
-    return;
-  }
-  lua_pop(L, 1);
-  if (raw_field(L, -1, "big_number") == LUA_TSTRING) {
-    size_t len;
-    const char* s = lua_tolstring(L, -1, &len);
-    std::string digits = without_newlines(s, len);
-    if (reply.resp() >= 3) {
-      reply.raw("(");
-      reply.raw(digits);
-      reply.raw("\r\n");
-    } else {
-      reply.bulk(digits);
+  switch (lua_type(L, -1)) {
+    case LUA_TSTRING: {
+      size_t len;
+      const char* s = lua_tolstring(L, -1, &len);
+      reply.bulk(std::string_view(s, len));
+      break;
     }
-    lua_pop(L, 1);
-    return;
-  }
-  lua_pop(L, 1);
-  if (raw_field(L, -1, "verbatim_string") == LUA_TTABLE) {
-    if (raw_field(L, -1, "format") == LUA_TSTRING) {
-      std::string format = lua_tostring(L, -1);
-      if (raw_field(L, -2, "string") == LUA_TSTRING) {
+    case LUA_TBOOLEAN:
+      if (script_resp == 2) {
+        if (lua_toboolean(L, -1)) {
+          reply.integer(1);
+        } else {
+          reply.null();
+        }
+      } else {
+        reply.boolean(lua_toboolean(L, -1));
+      }
+      break;
+    case LUA_TNUMBER:
+      reply.integer(x86_double_to_int64(lua_tonumber(L, -1)));
+      break;
+    case LUA_TTABLE:
+      // Error reply.
+      if (raw_field(L, -1, "err") == LUA_TSTRING) {
+        size_t len;
+        const char* msg = lua_tolstring(L, -1, &len);
+        // Line breaks at the end go; others become spaces (ReplyBuilder::error).
+        while (len > 0 && (msg[len - 1] == '\r' || msg[len - 1] == '\n')) --len;
+        reply.error(std::string_view(msg, len));
+        lua_pop(L, 1);
+        break;
+      }
+      lua_pop(L, 1);
+      // Status reply.
+      if (raw_field(L, -1, "ok") == LUA_TSTRING) {
         size_t len;
         const char* s = lua_tolstring(L, -1, &len);
-        format.resize(3, ' ');
-        reply.verbatim(std::string_view(s, len), format);
-        lua_pop(L, 3);
+        reply.simple(without_newlines(s, len));
+        lua_pop(L, 1);
+        break;
+      }
+      lua_pop(L, 1);
+      if (raw_field(L, -1, "double") == LUA_TNUMBER) {
+        reply.dbl(lua_tonumber(L, -1));
+        lua_pop(L, 1);
+        break;
+      }
+      lua_pop(L, 1);
+      if (raw_field(L, -1, "big_number") == LUA_TSTRING) {
+        size_t len;
+        const char* s = lua_tolstring(L, -1, &len);
+        std::string digits = without_newlines(s, len);
+        if (reply.resp() >= 3) {
+          reply.raw("(");
+          reply.raw(digits);
+          reply.raw("\r\n");
+        } else {
+          reply.bulk(digits);
+        }
+        lua_pop(L, 1);
+        break;
+      }
+      lua_pop(L, 1);
+      if (raw_field(L, -1, "verbatim_string") == LUA_TTABLE) {
+        if (raw_field(L, -1, "format") == LUA_TSTRING) {
+          std::string format = lua_tostring(L, -1);
+          if (raw_field(L, -2, "string") == LUA_TSTRING) {
+            size_t len;
+            const char* s = lua_tolstring(L, -1, &len);
+            format.resize(3, ' ');
+            reply.verbatim(std::string_view(s, len), format);
+            lua_pop(L, 3);
+            break;
+          }
+          lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+      }
+      lua_pop(L, 1);
+      if (raw_field(L, -1, "map") == LUA_TTABLE) {
+        reply.map(count_pairs(L));
+        lua_pushnil(L);  // stack: table, map, key
+        open.push_back({OpenTable::kMap});
         return;
       }
       lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
+      if (raw_field(L, -1, "set") == LUA_TTABLE) {
+        reply.set(count_pairs(L));
+        lua_pushnil(L);  // stack: table, set, key
+        open.push_back({OpenTable::kSet});
+        return;
+      }
+      lua_pop(L, 1);
+      {
+        // An array: elements 1, 2, ... up to the first nil.
+        int n = 0;
+        for (;;) {
+          lua_rawgeti(L, -1, n + 1);
+          bool present = !lua_isnil(L, -1);
+          lua_pop(L, 1);
+          if (!present) break;
+          ++n;
+        }
+        reply.array(static_cast<size_t>(n));
+        OpenTable array{OpenTable::kArray};
+        array.count = n;
+        open.push_back(array);  // stack: table
+      }
+      return;
+    default:
+      reply.null();
+      break;
   }
   lua_pop(L, 1);
-  if (raw_field(L, -1, "map") == LUA_TTABLE) {
-    size_t n = 0;
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-      lua_pop(L, 1);
-      ++n;
-    }
-    reply.map(n);
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-      lua_pushvalue(L, -2);
-      write_reply(L, reply, script_resp);  // key
-      write_reply(L, reply, script_resp);  // value
-    }
-    lua_pop(L, 1);
-    return;
-  }
-  lua_pop(L, 1);
-  if (raw_field(L, -1, "set") == LUA_TTABLE) {
-    size_t n = 0;
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-      lua_pop(L, 1);
-      ++n;
-    }
-    reply.set(n);
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-      lua_pop(L, 1);
-      lua_pushvalue(L, -1);
-      write_reply(L, reply, script_resp);
-    }
-    lua_pop(L, 1);
-    return;
-  }
-  lua_pop(L, 1);
-  // An array: elements 1, 2, ... up to the first nil.
-  size_t n = 0;
-  for (;;) {
-    lua_rawgeti(L, -1, static_cast<int>(n + 1));
-    bool present = !lua_isnil(L, -1);
-    lua_pop(L, 1);
-    if (!present) break;
-    ++n;
-  }
-  reply.array(n);
-  for (size_t i = 1; i <= n; ++i) {
-    lua_rawgeti(L, -1, static_cast<int>(i));
-    write_reply(L, reply, script_resp);
-  }
 }
 
 }  // namespace
@@ -336,40 +373,44 @@ void push_error_table(lua_State* L, std::string_view error) {
 }
 
 void write_reply(lua_State* L, protocol::ReplyBuilder& reply, int script_resp) {
-  if (!lua_checkstack(L, 4)) {
-    reply.error("ERR reached lua stack limit");
-    lua_pop(L, 1);
-    return;
-  }
-  switch (lua_type(L, -1)) {
-    case LUA_TSTRING: {
-      size_t len;
-      const char* s = lua_tolstring(L, -1, &len);
-      reply.bulk(std::string_view(s, len));
-      break;
-    }
-    case LUA_TBOOLEAN:
-      if (script_resp == 2) {
-        if (lua_toboolean(L, -1)) {
-          reply.integer(1);
-        } else {
-          reply.null();
+  std::vector<OpenTable> open;
+  write_or_open(L, reply, script_resp, open);
+  while (!open.empty()) {
+    OpenTable& t = open.back();
+    switch (t.kind) {
+      case OpenTable::kArray:
+        if (t.next > t.count) {
+          lua_pop(L, 1);  // the array
+          open.pop_back();
+          continue;
         }
-      } else {
-        reply.boolean(lua_toboolean(L, -1));
-      }
-      break;
-    case LUA_TNUMBER:
-      reply.integer(x86_double_to_int64(lua_tonumber(L, -1)));
-      break;
-    case LUA_TTABLE:
-      write_table(L, reply, script_resp);
-      break;
-    default:
-      reply.null();
-      break;
+        lua_rawgeti(L, -1, t.next++);
+        break;
+      case OpenTable::kMap:
+        if (t.value_pending) {  // stack: table, map, key, value
+          t.value_pending = false;
+          break;
+        }
+        if (!lua_next(L, -2)) {
+          lua_pop(L, 2);  // the map and its table
+          open.pop_back();
+          continue;
+        }
+        lua_pushvalue(L, -2);  // the key is written from a copy
+        t.value_pending = true;
+        break;
+      case OpenTable::kSet:
+        if (!lua_next(L, -2)) {
+          lua_pop(L, 2);  // the set and its table
+          open.pop_back();
+          continue;
+        }
+        lua_pop(L, 1);         // members are the keys
+        lua_pushvalue(L, -1);  // written from a copy
+        break;
+    }
+    write_or_open(L, reply, script_resp, open);  // may open a table: `t` is stale now
   }
-  lua_pop(L, 1);
 }
 
 }  // namespace terndb::server::scripting

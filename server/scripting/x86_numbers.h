@@ -28,12 +28,4 @@ inline uint64_t x86_double_to_uint64(double d) {
   return static_cast<uint64_t>(x86_double_to_int64(d));
 }
 
-// (int32_t)d: cvttsd2si with a 32-bit destination (INT32_MIN when out of range).
-inline int32_t x86_double_to_int32(double d) {
-  if (std::isnan(d) || d >= 2147483648.0 || d < -2147483648.0) {
-    return std::numeric_limits<int32_t>::min();
-  }
-  return static_cast<int32_t>(d);
-}
-
 }  // namespace terndb::server::scripting

@@ -127,8 +127,8 @@ ERRORS = [
     "return redis.call('set', 'a', 'b', 'ex', 0)",
     "local t = {} for k, v in pairs(redis.pcall('nosuch')) do t[#t+1] = k .. '=' .. tostring(v) end"
     " table.sort(t) return t",
-    "local t = {} for k, v in pairs(redis.error_reply('x')) do t[#t+1] = k .. '=' .. tostring(v) end"
-    " return t",
+    "local t = {} for k, v in pairs(redis.error_reply('x')) do"
+    " t[#t+1] = k .. '=' .. tostring(v) end return t",
     "local ok, e = pcall(function() redis.call('nosuch') end) return {tostring(ok), e}",
     "local ok, e = pcall(redis.call, 'set', 'a', 'b', 'c') return {tostring(ok), e}",
     "local ok, e = xpcall(function() redis.call('nosuch') end, function(e) return e end)"
@@ -358,6 +358,12 @@ CMSGPACK = [
     "\\211\\128\\0\\0\\0\\0\\0\\0\\0')}",
     "return cjson.encode({cmsgpack.unpack('\\129\\1\\2\\130\\161a\\1\\161b\\2')})",
     "return cmsgpack._COPYRIGHT .. cmsgpack._DESCRIPTION .. cmsgpack._NAME .. cmsgpack._VERSION",
+    # Nesting and result counts run into Lua's stack limit, not the C stack's.
+    "return cmsgpack.unpack(string.rep('\\145', 100000) .. '\\1')",
+    "local ok, e = pcall(cmsgpack.unpack, string.rep('\\129\\1', 100000) .. '\\1') return e",
+    "return #{cmsgpack.unpack(string.rep('\\1', 10000))}",
+    "return #{cmsgpack.unpack(string.rep('\\1', 100000))}",
+    "return cjson.encode(cmsgpack.unpack(string.rep('\\145', 100) .. '\\1'))",
 ]
 
 BIT = [
@@ -785,6 +791,39 @@ class SidekiqScheduler(ScriptingBase):
         self.assertEqual(sorted(taken), sorted(jobs))
 
 
+class ClientLibraries(unittest.TestCase):
+    """redis-py's Script objects: EVALSHA first, EVAL (or SCRIPT LOAD) after NOSCRIPT."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.terndb = Terndb(threads=2)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.terndb.stop()
+
+    def test_redis_py_scripts(self):
+        r = self.terndb.client(decode_responses=True)
+        r.flushall()
+        r.script_flush()
+        incr_by = r.register_script("return redis.call('incrby', KEYS[1], ARGV[1])")
+        self.assertEqual(incr_by(keys=["n"], args=[5]), 5)
+        self.assertEqual(incr_by(keys=["n"], args=[2]), 7)
+        r.script_flush()
+        self.assertEqual(incr_by(keys=["n"], args=[1]), 8)
+        self.assertEqual(r.script_exists(incr_by.sha), [True])
+        self.assertEqual(r.eval("return {KEYS[1], ARGV[1], 3}", 1, "k", "a"), ["k", "a", 3])
+        self.assertEqual(r.eval("return redis.status_reply('FINE')", 0), "FINE")
+        with self.assertRaises(Exception) as ctx:
+            r.eval("return redis.error_reply('MYERR custom')", 0)
+        self.assertIn("custom", str(ctx.exception))
+        pipe = r.pipeline()
+        pipe.eval("return redis.call('set', 'p', 'v')", 0)
+        pipe.eval("return redis.call('get', 'p')", 0)
+        self.assertEqual(pipe.execute(), ["OK", "v"])
+        r.close()
+
+
 class Atomicity(unittest.TestCase):
     """A script holds every shard lock: no client sees it half done."""
 
@@ -936,6 +975,42 @@ class BusyScript(unittest.TestCase):
         self.assertIn(b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
                       b"SHUTDOWN NOSAVE.\r\n", theirs)
         self.assertEqual(ours, theirs)
+
+    def test_script_inside_exec_can_be_killed(self):
+        def scenario(server):
+            a = RawConnection(server.port, timeout=30)
+            a.call("MULTI")
+            a.call("SET", "before", "1")
+            a.call("EVAL", "while true do end", "0")
+            a.send(encode_command("EXEC"))
+            time.sleep(0.3)
+            # Inside EXEC the script's own io thread serves nobody else meanwhile, so SCRIPT
+            # KILL goes out on two connections: on a multi-threaded server, one of them is
+            # on another io thread.
+            kills = []
+            killers = [RawConnection(server.port, timeout=30) for _ in range(2)]
+            threads = [threading.Thread(target=lambda c=c: kills.append(c.call("SCRIPT", "KILL")))
+                       for c in killers]
+            for th in threads:
+                th.start()
+            reply = a.read_reply()
+            for th in threads:
+                th.join(30)
+            for c in killers + [a]:
+                c.close()
+            return reply, kills
+
+        terndb = Terndb("--lua-time-limit", "100", threads=2)
+        redis = RedisServer("--lua-time-limit", "100")
+        try:
+            ours, our_kills = scenario(terndb)
+            theirs, their_kills = scenario(redis)
+        finally:
+            terndb.stop()
+            redis.stop()
+        self.assertEqual(ours, theirs)
+        self.assertIn(b"+OK\r\n", our_kills)
+        self.assertIn(b"+OK\r\n", their_kills)
 
     def test_shutdown_nosave_ends_a_busy_server(self):
         terndb = Terndb("--lua-time-limit", "100", threads=2)
