@@ -106,34 +106,45 @@ std::vector<PushItem> PubsubRegistry::take_pending(Worker& w) {
   return items;
 }
 
-bool PubsubRegistry::subscribe(const std::shared_ptr<PushTarget>& t, std::string_view channel,
-                               ChannelKind kind, bool deliver_queued) {
+// Runs `change` under the registry lock; when it changed `t`'s subscriptions, refreshes
+// the counts. Messages already queued for `t`'s worker are delivered afterwards when asked,
+// so a (un)subscribe reply follows them.
+template <typename Change>
+bool PubsubRegistry::change_subscription(const std::shared_ptr<PushTarget>& t, bool deliver_queued,
+                                         Change&& change) {
   std::vector<PushItem> pending;
-  bool added = false;
+  bool changed;
   {
     std::lock_guard<SpinLock> g(mu_);
-    auto& mine = kind == ChannelKind::kShard ? t->shard_channels : t->channels;
-    if (mine.emplace(channel).second) {
-      AudienceMap& map = map_for(kind);
-      auto it = map.find(channel);
-      if (it == map.end()) it = map.emplace(std::string(channel), Audience{}).first;
-      add_to(it->second, t);
-      added = true;
+    changed = change();
+    if (changed) {
       publish_counts(*t);
       update_counts();
     }
     if (deliver_queued) pending = take_pending(t->worker);
   }
   deliver(pending);
-  return added;
+  return changed;
+}
+
+bool PubsubRegistry::subscribe(const std::shared_ptr<PushTarget>& t, std::string_view channel,
+                               ChannelKind kind, bool deliver_queued) {
+  return change_subscription(t, deliver_queued, [&] {
+    auto& mine = kind == ChannelKind::kShard ? t->shard_channels : t->channels;
+    if (mine.emplace(channel).second) {
+      AudienceMap& map = map_for(kind);
+      auto it = map.find(channel);
+      if (it == map.end()) it = map.emplace(std::string(channel), Audience{}).first;
+      add_to(it->second, t);
+      return true;
+    }
+    return false;
+  });
 }
 
 bool PubsubRegistry::unsubscribe(const std::shared_ptr<PushTarget>& t, std::string_view channel,
                                  ChannelKind kind, bool deliver_queued) {
-  std::vector<PushItem> pending;
-  bool removed = false;
-  {
-    std::lock_guard<SpinLock> g(mu_);
+  return change_subscription(t, deliver_queued, [&] {
     auto& mine = kind == ChannelKind::kShard ? t->shard_channels : t->channels;
     auto own = mine.find(std::string(channel));
     if (own != mine.end()) {
@@ -141,56 +152,38 @@ bool PubsubRegistry::unsubscribe(const std::shared_ptr<PushTarget>& t, std::stri
       AudienceMap& map = map_for(kind);
       auto it = map.find(channel);
       if (it != map.end() && remove_from(it->second, *t)) map.erase(it);
-      removed = true;
-      publish_counts(*t);
-      update_counts();
+      return true;
     }
-    if (deliver_queued) pending = take_pending(t->worker);
-  }
-  deliver(pending);
-  return removed;
+    return false;
+  });
 }
 
 bool PubsubRegistry::psubscribe(const std::shared_ptr<PushTarget>& t, std::string_view pattern,
                                 bool deliver_queued) {
-  std::vector<PushItem> pending;
-  bool added = false;
-  {
-    std::lock_guard<SpinLock> g(mu_);
+  return change_subscription(t, deliver_queued, [&] {
     if (std::find(t->patterns.begin(), t->patterns.end(), pattern) == t->patterns.end()) {
       t->patterns.emplace_back(pattern);
       auto it = patterns_.find(pattern);
       if (it == patterns_.end()) it = patterns_.emplace(std::string(pattern), Audience{}).first;
       add_to(it->second, t);
-      added = true;
-      publish_counts(*t);
-      update_counts();
+      return true;
     }
-    if (deliver_queued) pending = take_pending(t->worker);
-  }
-  deliver(pending);
-  return added;
+    return false;
+  });
 }
 
 bool PubsubRegistry::punsubscribe(const std::shared_ptr<PushTarget>& t, std::string_view pattern,
                                   bool deliver_queued) {
-  std::vector<PushItem> pending;
-  bool removed = false;
-  {
-    std::lock_guard<SpinLock> g(mu_);
+  return change_subscription(t, deliver_queued, [&] {
     auto own = std::find(t->patterns.begin(), t->patterns.end(), pattern);
     if (own != t->patterns.end()) {
       t->patterns.erase(own);
       auto it = patterns_.find(pattern);
       if (it != patterns_.end() && remove_from(it->second, *t)) patterns_.erase(it);
-      removed = true;
-      publish_counts(*t);
-      update_counts();
+      return true;
     }
-    if (deliver_queued) pending = take_pending(t->worker);
-  }
-  deliver(pending);
-  return removed;
+    return false;
+  });
 }
 
 std::vector<std::string> PubsubRegistry::channels_of(const PushTarget& t, ChannelKind kind) {

@@ -154,6 +154,9 @@ class PubsubRegistry {
   // Takes the items queued for the caller's worker (registry mutex held) so that the
   // caller delivers them itself before its reply.
   std::vector<PushItem> take_pending(Worker& w);
+  template <typename Change>
+  bool change_subscription(const std::shared_ptr<PushTarget>& t, bool deliver_queued,
+                           Change&& change);
   void deliver(std::vector<PushItem>& items);
   void update_counts();
 
