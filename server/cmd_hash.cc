@@ -6,6 +6,7 @@
 #include "protocol/numbers.h"
 #include "server/collection_args.h"
 #include "server/command.h"
+#include "server/notify.h"
 #include "storage/glob.h"
 #include "storage/hash_value.h"
 
@@ -68,6 +69,7 @@ void hset_generic(CommandContext& c, bool reply_ok) {
     for (size_t i = 2; i < c.argc(); i += 2) created += h->set(c.arg(i), c.arg(i + 1));
   });
   if (!ok) return;
+  notify_keyspace_event(c, notify::kHash, "hset", c.arg(1));
   if (reply_ok) {
     c.reply.ok();
   } else {
@@ -87,6 +89,7 @@ void hsetnx_command(CommandContext& c) {
   if (e && !is_hash(e)) return c.wrongtype();
   if (e && hash_of(e)->contains(c.arg(2))) return c.reply.integer(0);
   edit_hash(c, k, [&](HashValue* h) { h->set(c.arg(2), c.arg(3)); });
+  notify_keyspace_event(c, notify::kHash, "hset", c.arg(1));
   c.reply.integer(1);
 }
 
@@ -164,6 +167,10 @@ void hdel_command(CommandContext& c) {
     now_empty = h->size() == 0;
   });
   if (now_empty) k.erase();
+  if (deleted) {
+    notify_keyspace_event(c, notify::kHash, "hdel", c.arg(1));
+    if (now_empty) notify_keyspace_event(c, notify::kGeneric, "del", c.arg(1));
+  }
   c.reply.integer(deleted);
 }
 
@@ -205,6 +212,7 @@ void hincrby_command(CommandContext& c) {
   }
   value += incr;
   edit_hash(c, k, [&](HashValue* h) { h->set(c.arg(2), protocol::int64_to_string(value)); });
+  notify_keyspace_event(c, notify::kHash, "hincrby", c.arg(1));
   c.reply.integer(value);
 }
 
@@ -229,6 +237,7 @@ void hincrbyfloat_command(CommandContext& c) {
   }
   std::string text = protocol::format_long_double(value);
   edit_hash(c, k, [&](HashValue* h) { h->set(c.arg(2), text); });
+  notify_keyspace_event(c, notify::kHash, "hincrbyfloat", c.arg(1));
   c.reply.bulk(text);
 }
 

@@ -12,6 +12,7 @@
 
 #include "protocol/numbers.h"
 #include "server/list_commands.h"
+#include "server/notify.h"
 #include "server/server.h"
 #include "storage/hashing.h"
 
@@ -63,7 +64,9 @@ void push_generic(CommandContext& c, ListEnd end, bool only_existing) {
   if (e && !is_list(e)) return c.wrongtype();
   if (!e && only_existing) return c.reply.integer(0);
   auto values = std::span<const std::string_view>(c.argv).subspan(2);
-  c.reply.integer(static_cast<int64_t>(list_push(k, end, values)));
+  const size_t len = list_push(k, end, values);
+  notify_list_pushed(c.server, k, end);
+  c.reply.integer(static_cast<int64_t>(len));
 }
 
 void lpush_command(CommandContext& c) {
@@ -93,10 +96,14 @@ void pop_generic(CommandContext& c, ListEnd end) {
   Entry* e = k.get();
   if (!e) return has_count ? c.reply.null_array() : c.reply.null();
   if (!is_list(e)) return c.wrongtype();
-  if (!has_count) return list_pop_reply(k, end, c.reply);
+  if (!has_count) {
+    list_pop_reply(k, end, c.reply);
+    return notify_list_popped(c.server, k, end);
+  }
   const size_t n = std::min<size_t>(static_cast<size_t>(count), list_of(e)->size());
   c.reply.array(n);
   for (size_t i = 0; i < n; ++i) list_pop_reply(k, end, c.reply);
+  if (n) notify_list_popped(c.server, k, end);
 }
 
 void lpop_command(CommandContext& c) {
@@ -222,6 +229,7 @@ void lset_command(CommandContext& c) {
   k.modify_object([&](storage::CompositeValue* v) {
     static_cast<ListValue*>(v)->set(static_cast<size_t>(index), c.arg(3));
   });
+  notify_keyspace_event(c, notify::kList, "lset", c.arg(1));
   c.reply.ok();
 }
 
@@ -241,6 +249,7 @@ void linsert_command(CommandContext& c) {
   bool inserted =
       edit_list_if(k, [&](ListValue* l) { return l->insert(c.arg(3), c.arg(4), after); });
   if (!inserted) return c.reply.integer(-1);
+  notify_keyspace_event(c, notify::kList, "linsert", c.arg(1));
   c.reply.integer(static_cast<int64_t>(list_of(e)->size()));
 }
 
@@ -254,7 +263,12 @@ void lrem_command(CommandContext& c) {
   const uint64_t limit = count < 0 ? 0 - static_cast<uint64_t>(count) : count;
   const size_t removed = edit_list_if(
       k, [&](ListValue* l) { return l->remove(c.arg(3), static_cast<size_t>(limit), count < 0); });
-  if (removed && list_of(k.get())->empty()) k.erase();
+  if (removed) {
+    const bool emptied = list_of(k.get())->empty();
+    if (emptied) k.erase();
+    notify_keyspace_event(c, notify::kList, "lrem", c.arg(1));
+    if (emptied) notify_keyspace_event(c, notify::kGeneric, "del", c.arg(1));
+  }
   c.reply.integer(static_cast<int64_t>(removed));
 }
 
@@ -283,7 +297,10 @@ void ltrim_command(CommandContext& c) {
   k.modify_object([&](storage::CompositeValue* v) {
     static_cast<ListValue*>(v)->trim(static_cast<size_t>(head), static_cast<size_t>(tail));
   });
-  if (list_of(k.get())->empty()) k.erase();
+  const bool emptied = list_of(k.get())->empty();
+  if (emptied) k.erase();
+  notify_keyspace_event(c, notify::kList, "ltrim", c.arg(1));
+  if (emptied) notify_keyspace_event(c, notify::kGeneric, "del", c.arg(1));
   c.reply.ok();
 }
 
@@ -321,7 +338,8 @@ void lmpop_command(CommandContext& c) {
     Entry* e = k.get();
     if (!e) continue;
     if (!is_list(e)) return c.wrongtype();
-    return pop_with_key_reply(k, args.end, args.count, c.reply);
+    pop_with_key_reply(k, args.end, args.count, c.reply);
+    return notify_list_popped(c.server, k, args.end);
   }
   c.reply.null_array();
 }
@@ -379,7 +397,7 @@ void pop_with_key_reply(KeyHandle& k, ListEnd end, int64_t count, protocol::Repl
   for (size_t i = 0; i < n; ++i) list_pop_reply(k, end, reply);
 }
 
-void list_move(KeyHandle& src, KeyHandle* dst, ListEnd from, ListEnd to,
+void list_move(Server& server, KeyHandle& src, KeyHandle* dst, ListEnd from, ListEnd to,
                protocol::ReplyBuilder& reply) {
   if (!dst) {
     // Same key: a rotation (or nothing, when both ends are the same), never a deletion.
@@ -389,22 +407,37 @@ void list_move(KeyHandle& src, KeyHandle* dst, ListEnd from, ListEnd to,
       l->pop(from, &v);
       l->push(to, v);
     });
+    notify_list_pushed(server, src, to);
+    notify_list_popped(server, src, from);
     return reply.bulk(v);
   }
   std::string v;
   list_pop(src, from, &v);
   std::string_view view = v;
   list_push(*dst, to, {&view, 1});
+  notify_list_pushed(server, *dst, to);
+  notify_list_popped(server, src, from);
   reply.bulk(v);
+}
+
+void notify_list_pushed(Server& server, KeyHandle& k, ListEnd end) {
+  notify_keyspace_event(server, notify::kList, end == ListEnd::kHead ? "lpush" : "rpush", k.key(),
+                        k.db());
+}
+
+void notify_list_popped(Server& server, KeyHandle& k, ListEnd end) {
+  notify_keyspace_event(server, notify::kList, end == ListEnd::kHead ? "lpop" : "rpop", k.key(),
+                        k.db());
+  if (!k.get()) notify_keyspace_event(server, notify::kGeneric, "del", k.key(), k.db());
 }
 
 void move_from_list(CommandContext& c, KeyHandle& src, std::string_view dst_key, ListEnd from,
                     ListEnd to) {
-  if (src.key() == dst_key) return list_move(src, nullptr, from, to, c.reply);
+  if (src.key() == dst_key) return list_move(c.server, src, nullptr, from, to, c.reply);
   KeyHandle dst(c.keyspace(), c.db(), dst_key, c.now, true);
   Entry* d = dst.get();
   if (d && !is_list(d)) return c.wrongtype();
-  list_move(src, &dst, from, to, c.reply);
+  list_move(c.server, src, &dst, from, to, c.reply);
 }
 
 std::vector<size_t> numkeys_keys(const std::vector<std::string_view>& argv, size_t numkeys_index) {

@@ -18,6 +18,7 @@
 #include "protocol/numbers.h"
 #include "server/blocking.h"
 #include "server/list_commands.h"
+#include "server/notify.h"
 #include "server/server.h"
 #include "storage/hashing.h"
 
@@ -62,11 +63,16 @@ size_t shard_of(CommandContext& c, std::string_view key) {
 
 // One pop for a BLPOP-style client ([key, element]) or up to `count` for BLMPOP
 // ([key, [elements]]); count < 0 selects the former.
-void pop_reply(KeyHandle& k, ListEnd end, int64_t count, protocol::ReplyBuilder& reply) {
-  if (count >= 0) return pop_with_key_reply(k, end, count, reply);
-  reply.array(2);
-  reply.bulk(k.key());
-  list_pop_reply(k, end, reply);
+void pop_reply(Server& server, KeyHandle& k, ListEnd end, int64_t count,
+               protocol::ReplyBuilder& reply) {
+  if (count >= 0) {
+    pop_with_key_reply(k, end, count, reply);
+  } else {
+    reply.array(2);
+    reply.bulk(k.key());
+    list_pop_reply(k, end, reply);
+  }
+  notify_list_popped(server, k, end);
 }
 
 void blocking_pop(CommandContext& c, const std::vector<std::string_view>& keys, ListEnd end,
@@ -79,16 +85,16 @@ void blocking_pop(CommandContext& c, const std::vector<std::string_view>& keys, 
     Entry* e = k.get();
     if (!e) continue;
     if (!is_list(e)) return c.wrongtype();
-    return pop_reply(k, end, count, c.reply);
+    return pop_reply(c.server, k, end, count, c.reply);
   }
   if (!c.can_block()) return c.reply.null_array();
   BlockRequest req;
   req.keys.assign(keys.begin(), keys.end());
   req.deadline_ms = deadline_ms;
-  req.serve = [end, count](KeyHandle& k, protocol::ReplyBuilder& reply) {
+  req.serve = [server = &c.server, end, count](KeyHandle& k, protocol::ReplyBuilder& reply) {
     Entry* e = k.get();
     if (!e || !is_list(e)) return Offer::kCannot;
-    pop_reply(k, end, count, reply);
+    pop_reply(*server, k, end, count, reply);
     return Offer::kServed;
   };
   req.on_timeout = [](protocol::ReplyBuilder& reply) { reply.null_array(); };
@@ -122,12 +128,13 @@ std::vector<size_t> blmpop_keys(const std::vector<std::string_view>& argv) {
 }
 
 // Serves a parked BLMOVE from the list `src` that just appeared.
-Offer serve_move(storage::Keyspace& ks, KeyHandle& src, const std::string& dst_key, ListEnd from,
+Offer serve_move(Server& server, KeyHandle& src, const std::string& dst_key, ListEnd from,
                  ListEnd to, protocol::ReplyBuilder& reply) {
+  storage::Keyspace& ks = server.keyspace();
   Entry* e = src.get();
   if (!e || !is_list(e)) return Offer::kCannot;
   if (dst_key == src.key()) {
-    list_move(src, nullptr, from, to, reply);
+    list_move(server, src, nullptr, from, to, reply);
     return Offer::kServed;
   }
   const size_t ready = ks.shard_of(src.hash());
@@ -146,7 +153,7 @@ Offer serve_move(storage::Keyspace& ks, KeyHandle& src, const std::string& dst_k
     reply.error("WRONGTYPE Operation against a key holding the wrong kind of value");
     return Offer::kServed;
   }
-  list_move(src, &dst, from, to, reply);
+  list_move(server, src, &dst, from, to, reply);
   return Offer::kServed;
 }
 
@@ -176,9 +183,9 @@ void blocking_move(CommandContext& c, ListEnd from, ListEnd to, int64_t deadline
   BlockRequest req;
   req.keys.emplace_back(src_key);
   req.deadline_ms = deadline_ms;
-  req.serve = [ks = &c.keyspace(), dst = std::string(dst_key), from, to](
+  req.serve = [server = &c.server, dst = std::string(dst_key), from, to](
                   KeyHandle& k, protocol::ReplyBuilder& reply) {
-    return serve_move(*ks, k, dst, from, to, reply);
+    return serve_move(*server, k, dst, from, to, reply);
   };
   // Redis 7.0 times out every blocked list client with a null array, BLMOVE included.
   req.on_timeout = [](protocol::ReplyBuilder& reply) { reply.null_array(); };

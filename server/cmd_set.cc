@@ -5,6 +5,7 @@
 #include "protocol/numbers.h"
 #include "server/collection_args.h"
 #include "server/command.h"
+#include "server/notify.h"
 #include "server/set_commands.h"
 #include "storage/glob.h"
 #include "storage/set_value.h"
@@ -49,6 +50,7 @@ void sadd_command(CommandContext& c) {
     add_all(s);
     k.put(storage::make_object_entry(c.arg(1), ValueType::kSet, s, -1));
   }
+  if (added) notify_keyspace_event(c, notify::kSet, "sadd", c.arg(1));
   c.reply.integer(added);
 }
 
@@ -65,6 +67,10 @@ void srem_command(CommandContext& c) {
     now_empty = s->size() == 0;
   });
   if (now_empty) k.erase();
+  if (removed) {
+    notify_keyspace_event(c, notify::kSet, "srem", c.arg(1));
+    if (now_empty) notify_keyspace_event(c, notify::kGeneric, "del", c.arg(1));
+  }
   c.reply.integer(removed);
 }
 
@@ -101,10 +107,12 @@ void spop_with_count(CommandContext& c) {
   if (!holds_set(e)) return c.wrongtype();
   if (count == 0) return c.reply.set(0);
   const SetValue* s = set_value_of(e);
+  notify_keyspace_event(c, notify::kSet, "spop", c.arg(1));
   if (static_cast<uint64_t>(count) >= s->size()) {
     // The whole set, in the order SUNION of it would give, and the key goes.
     reply_set_members(c, *set_union_of({s}));
     k.erase();
+    notify_keyspace_event(c, notify::kGeneric, "del", c.arg(1));
     return;
   }
   std::vector<std::string> popped;
@@ -132,6 +140,8 @@ void spop_command(CommandContext& c) {
     now_empty = s->size() == 0;
   });
   if (now_empty) k.erase();
+  notify_keyspace_event(c, notify::kSet, "spop", c.arg(1));
+  if (now_empty) notify_keyspace_event(c, notify::kGeneric, "del", c.arg(1));
   c.reply.bulk(m);
 }
 

@@ -7,6 +7,7 @@
 #include "protocol/numbers.h"
 #include "server/collection_args.h"
 #include "server/command.h"
+#include "server/notify.h"
 #include "server/set_commands.h"
 #include "storage/hashing.h"
 
@@ -50,14 +51,16 @@ bool read_sets(CommandContext& c, const KeyList& keys, std::vector<const SetValu
 }
 
 // Stores a *STORE result: a non-empty result replaces the destination, an empty one
-// deletes it. Replies the result's size.
-void store_result(CommandContext& c, std::string_view dst, std::unique_ptr<SetValue> result) {
+// deletes it. Replies the result's size. `event` is the command's notification.
+void store_result(CommandContext& c, std::string_view dst, std::unique_ptr<SetValue> result,
+                  const char* event) {
   KeyHandle d(c.keyspace(), c.db(), dst, c.now, true);
   const size_t size = result->size();
   if (size > 0) {
     d.put(storage::make_object_entry(dst, ValueType::kSet, result.release(), -1));
-  } else {
-    d.erase();
+    notify_keyspace_event(c, notify::kSet, event, dst);
+  } else if (d.erase()) {
+    notify_keyspace_event(c, notify::kGeneric, "del", dst);
   }
   c.reply.integer(static_cast<int64_t>(size));
 }
@@ -77,7 +80,10 @@ void sinter_generic(CommandContext& c, const KeyList& keys, const InterOptions& 
 
   // An intersection with an empty set is empty.
   if (std::find(sets.begin(), sets.end(), nullptr) != sets.end()) {
-    if (o.dst) return store_result(c, *o.dst, std::unique_ptr<SetValue>(SetValue::create_intset()));
+    if (o.dst) {
+      return store_result(c, *o.dst, std::unique_ptr<SetValue>(SetValue::create_intset()),
+                          "sinterstore");
+    }
     if (o.cardinality_only) return c.reply.integer(0);
     return c.reply.set(0);
   }
@@ -103,7 +109,7 @@ void sinter_generic(CommandContext& c, const KeyList& keys, const InterOptions& 
     }
   });
   if (o.cardinality_only) return c.reply.integer(static_cast<int64_t>(cardinality));
-  if (stored) return store_result(c, *o.dst, std::move(stored));
+  if (stored) return store_result(c, *o.dst, std::move(stored), "sinterstore");
   c.reply.set(found.size());
   for (const auto& m : found) c.reply.bulk(m);
 }
@@ -154,7 +160,10 @@ void sunion_diff_generic(CommandContext& c, const KeyList& keys,
   std::vector<const SetValue*> sets;
   if (!read_sets(c, keys, sets)) return;
   std::unique_ptr<SetValue> result = op == SetOp::kUnion ? set_union_of(sets) : difference_of(sets);
-  if (dst) return store_result(c, *dst, std::move(result));
+  if (dst) {
+    return store_result(c, *dst, std::move(result),
+                        op == SetOp::kUnion ? "sunionstore" : "sdiffstore");
+  }
   reply_set_members(c, *result);
 }
 
@@ -229,14 +238,18 @@ void smove_command(CommandContext& c) {
     src_empty = s->size() == 0;
   });
   if (src_empty) src.erase();
+  notify_keyspace_event(c, notify::kSet, "srem", src_key);
+  if (src_empty) notify_keyspace_event(c, notify::kGeneric, "del", src_key);
   if (de) {
     if (!set_value_of(de)->contains(member)) {
       dst_handle->modify_object([&](CompositeValue* v) { static_cast<SetValue*>(v)->add(member); });
+      notify_keyspace_event(c, notify::kSet, "sadd", dst_key);
     }
   } else {
     SetValue* s = SetValue::create_for(member);
     s->add(member);
     dst_handle->put(storage::make_object_entry(dst_key, ValueType::kSet, s, -1));
+    notify_keyspace_event(c, notify::kSet, "sadd", dst_key);
   }
   c.reply.integer(removed ? 1 : 0);
 }

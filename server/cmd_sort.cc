@@ -17,6 +17,7 @@
 
 #include "protocol/numbers.h"
 #include "server/command.h"
+#include "server/notify.h"
 #include "server/zset_common.h"
 #include "storage/hash_value.h"
 #include "storage/hashing.h"
@@ -352,9 +353,12 @@ void sort_generic(CommandContext& c, bool readonly) {
   }
   KeyHandle dst(c.keyspace(), c.db(), *storekey, c.now, true);
   if (out.empty()) {
-    dst.erase();
+    if (dst.erase()) notify_keyspace_event(c, notify::kGeneric, "del", *storekey);
   } else if (!store_as_list(dst, out)) {
     return c.reply.error("ERR SORT STORE needs the list type, which this build does not have");
+  } else {
+    // Redis files this event under the list class.
+    notify_keyspace_event(c, notify::kList, "sortstore", *storekey);
   }
   c.reply.integer(outputlen);
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "server/command.h"
+#include "server/notify.h"
 #include "server/zset_common.h"
 #include "storage/glob.h"
 
@@ -99,6 +100,9 @@ void zadd_generic(CommandContext& c, unsigned flags) {
     add_all(z);
     k.put(storage::make_object_entry(c.arg(1), storage::ValueType::kZSet, z, -1));
   }
+  if (added + updated > 0) {
+    notify_keyspace_event(c, notify::kZset, incr ? "zincr" : "zadd", c.arg(1));
+  }
   if (nan) return c.reply.error("ERR resulting score is not a number (NaN)");
   if (incr) {
     if (processed) {
@@ -136,6 +140,10 @@ void zrem_command(CommandContext& c) {
     return deleted > 0;
   });
   if (emptied) k.erase();
+  if (deleted) {
+    notify_keyspace_event(c, notify::kZset, "zrem", c.arg(1));
+    if (emptied) notify_keyspace_event(c, notify::kGeneric, "del", c.arg(1));
+  }
   c.reply.integer(deleted);
 }
 

@@ -11,6 +11,7 @@
 #include "protocol/numbers.h"
 #include "server/blocking.h"
 #include "server/command.h"
+#include "server/notify.h"
 #include "server/zset_common.h"
 
 namespace terndb::server {
@@ -32,7 +33,7 @@ struct PopShape {
 
 // Pops up to `count` members (count >= 1) from an existing, non-empty sorted set, writes the
 // reply, and deletes the key when it empties.
-void pop_and_reply(KeyHandle& k, protocol::ReplyBuilder& r, End end, int64_t count,
+void pop_and_reply(Server& server, KeyHandle& k, protocol::ReplyBuilder& r, End end, int64_t count,
                    PopShape shape) {
   ZSetValue* z = value_of(k.get());
   const size_t llen = z->size();
@@ -57,7 +58,11 @@ void pop_and_reply(KeyHandle& k, protocol::ReplyBuilder& r, End end, int64_t cou
     v->erase_ranks(lo, lo + n);
     return n > 0;
   });
-  if (z->size() == 0) k.erase();
+  const bool emptied = z->size() == 0;
+  if (emptied) k.erase();
+  notify_keyspace_event(server, notify::kZset, end == End::kMax ? "zpopmax" : "zpopmin", k.key(),
+                        k.db());
+  if (emptied) notify_keyspace_event(server, notify::kGeneric, "del", k.key(), k.db());
 }
 
 // ZPOPMIN / ZPOPMAX key [count]
@@ -78,7 +83,7 @@ void zpop_generic(CommandContext& c, End end) {
   if (!e) return c.reply.empty_array();
   if (!is_zset(e)) return c.wrongtype();
   if (count == 0) return c.reply.empty_array();
-  pop_and_reply(k, c.reply, end, count == -1 ? 1 : count, shape);
+  pop_and_reply(c.server, k, c.reply, end, count == -1 ? 1 : count, shape);
 }
 
 void zpopmin_command(CommandContext& c) {
@@ -100,17 +105,18 @@ void blocking_pop(CommandContext& c, std::vector<std::string_view> keys, End end
     if (!e) continue;
     if (!is_zset(e)) return c.wrongtype();
     if (value_of(e)->size() == 0) continue;
-    return pop_and_reply(k, c.reply, end, count == -1 ? 1 : count, shape);
+    return pop_and_reply(c.server, k, c.reply, end, count == -1 ? 1 : count, shape);
   }
   // Inside MULTI or a script the command answers as if it had timed out.
   if (!c.can_block()) return c.reply.null_array();
   BlockRequest req;
   req.keys.assign(keys.begin(), keys.end());
   req.deadline_ms = deadline_ms;
-  req.serve = [end, count, shape](KeyHandle& key, protocol::ReplyBuilder& reply) {
+  req.serve = [server = &c.server, end, count, shape](KeyHandle& key,
+                                                      protocol::ReplyBuilder& reply) {
     Entry* e = zset::lookup_write(key);
     if (!e || !is_zset(e) || value_of(e)->size() == 0) return storage::Waiter::Offer::kCannot;
-    pop_and_reply(key, reply, end, count == -1 ? 1 : count, shape);
+    pop_and_reply(*server, key, reply, end, count == -1 ? 1 : count, shape);
     return storage::Waiter::Offer::kServed;
   };
   req.on_timeout = [](protocol::ReplyBuilder& reply) { reply.null_array(); };
@@ -175,7 +181,7 @@ void zmpop_generic(CommandContext& c, size_t numkeys_idx, bool blocking) {
     Entry* e = zset::lookup_write(k);
     if (!e) continue;
     if (!is_zset(e)) return c.wrongtype();
-    return pop_and_reply(k, c.reply, end, count, shape);
+    return pop_and_reply(c.server, k, c.reply, end, count, shape);
   }
   c.reply.null_array();
 }

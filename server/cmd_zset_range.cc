@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "server/command.h"
+#include "server/notify.h"
 #include "server/zset_common.h"
 #include "storage/hashing.h"
 
@@ -160,7 +161,7 @@ void zrange_generic(CommandContext& c, size_t first, bool store, RangeType type,
     });
   }
   KeyHandle dst(c.keyspace(), c.db(), c.arg(1), c.now, true);
-  zset::store_result(dst, ZSetValue::from_sorted(items));
+  zset::store_result(c, dst, ZSetValue::from_sorted(items), "zrangestore");
   c.reply.integer(static_cast<int64_t>(items.size()));
 }
 
@@ -242,7 +243,17 @@ void zremrange_generic(CommandContext& c, RangeType type) {
     removed = v->erase_ranks(span.lo, span.hi);
     return removed > 0;
   });
-  if (z->size() == 0) k.erase();
+  const bool emptied = z->size() == 0;
+  if (emptied) k.erase();
+  if (removed) {
+    static constexpr const char* kEvents[] = {"zremrangebyscore", "zremrangebylex",
+                                              "zremrangebyrank"};
+    const char* event = type == RangeType::kScore ? kEvents[0]
+                        : type == RangeType::kLex ? kEvents[1]
+                                                  : kEvents[2];
+    notify_keyspace_event(c, notify::kZset, event, c.arg(1));
+    if (emptied) notify_keyspace_event(c, notify::kGeneric, "del", c.arg(1));
+  }
   c.reply.integer(static_cast<int64_t>(removed));
 }
 

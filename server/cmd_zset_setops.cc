@@ -218,7 +218,10 @@ void setop_generic(CommandContext& c, size_t dst_idx, size_t numkeys_idx, SetOp 
   });
   if (dst_idx) {
     KeyHandle dst(c.keyspace(), c.db(), c.arg(dst_idx), c.now, true);
-    zset::store_result(dst, ZSetValue::from_sorted(result));
+    const char* event = op == SetOp::kUnion   ? "zunionstore"
+                        : op == SetOp::kInter ? "zinterstore"
+                                              : "zdiffstore";
+    zset::store_result(c, dst, ZSetValue::from_sorted(result), event);
     return c.reply.integer(static_cast<int64_t>(result.size()));
   }
   zset::reply_members_header(c.reply, result.size(), withscores);

@@ -40,8 +40,14 @@ void pop_with_key_reply(storage::KeyHandle& k, storage::ListEnd end, int64_t cou
                         protocol::ReplyBuilder& reply);
 // Moves one element from the non-empty list at `src` to `dst` (null when it is the same
 // key; the caller has checked dst's type) and replies with the element (LMOVE, BLMOVE).
-void list_move(storage::KeyHandle& src, storage::KeyHandle* dst, storage::ListEnd from,
-               storage::ListEnd to, protocol::ReplyBuilder& reply);
+// Notifies the push on the destination, then the pop (and "del") on the source.
+void list_move(Server& server, storage::KeyHandle& src, storage::KeyHandle* dst,
+               storage::ListEnd from, storage::ListEnd to, protocol::ReplyBuilder& reply);
+
+// Keyspace notifications (server/notify.h) after elements were pushed at or popped from
+// `end`; after a pop, also "del" when the list was emptied and its key deleted.
+void notify_list_pushed(Server& server, storage::KeyHandle& k, storage::ListEnd end);
+void notify_list_popped(Server& server, storage::KeyHandle& k, storage::ListEnd end);
 
 // LMOVE's work once the source is known to be a non-empty list: checks the destination's
 // type, moves and replies. The caller holds both keys' shard locks.

@@ -7,12 +7,13 @@
 // costs one relaxed atomic load. It may be called with shard locks held: publishing never
 // takes a shard lock (pubsub.h).
 //
-// Already wired: the string commands, the generic key commands (DEL/UNLINK "del", EXPIRE
+// Wired: the string commands, the generic key commands (DEL/UNLINK "del", EXPIRE
 // family "expire" or "del" for a time in the past, PERSIST "persist", RENAME
 // "rename_from"/"rename_to", MOVE "move_from"/"move_to", COPY "copy_to"), "expired" from
 // lazy and active expiry (Server::key_expired), "new" whenever a key is added
 // (Server::key_created, from storage::KeyHandle::put) and "keymiss" on read misses
-// (CommandContext::lookup_read).
+// (CommandContext::lookup_read), and the list, hash, set, sorted-set and SORT commands as
+// listed below (tests/integration/test_notify_types.py compares them with redis-server).
 //
 // The data type families call it like this, after the change and only when something
 // changed (a key that a command empties is deleted and then also gets "del" of class
@@ -33,7 +34,11 @@
 //                    zremrangebyrank, zremrangebylex, zpopmin, zpopmax (and the B*/ZMPOP
 //                    forms), zunionstore, zinterstore, zdiffstore, zrangestore (on the
 //                    destination; "del" when the result is empty).
-//   generic (kGeneric): "sortstore" (SORT ... STORE), "restore" (RESTORE).
+//   SORT ... STORE: "sortstore" of class kList (as Redis files it), or "del" of class
+//                    kGeneric when the result is empty and the destination existed.
+//   generic (kGeneric): "restore" (RESTORE).
+//   blocked clients: served pops notify as the plain pops do, after the event of the
+//                    command that made the key ready (from the serving thread).
 //   scripts: commands a script runs notify as when a client runs them; nothing extra.
 //
 // For example, after LPUSH added its elements:

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "protocol/numbers.h"
+#include "server/notify.h"
 #include "storage/clock.h"
 #include "storage/hashing.h"
 
@@ -148,13 +149,15 @@ std::vector<size_t> shards_of(CommandContext& c, const std::vector<std::string_v
   return out;
 }
 
-void store_result(storage::KeyHandle& dst, storage::ZSetValue* value) {
+void store_result(CommandContext& c, storage::KeyHandle& dst, storage::ZSetValue* value,
+                  const char* event) {
   if (value->size() == 0) {
     delete value;
-    dst.erase();
+    if (dst.erase()) notify_keyspace_event(c, notify::kGeneric, "del", dst.key());
     return;
   }
   dst.put(storage::make_object_entry(dst.key(), storage::ValueType::kZSet, value, -1));
+  notify_keyspace_event(c, notify::kZset, event, dst.key());
 }
 
 }  // namespace terndb::server::zset

@@ -71,8 +71,10 @@ bool edit(storage::KeyHandle& k, F&& fn) {
 std::vector<size_t> shards_of(CommandContext& c, const std::vector<std::string_view>& keys);
 
 // Stores a built sorted set under `key` (replacing whatever is there), or deletes the key
-// when the set is empty, as the *STORE commands do. Takes ownership of `value`.
-void store_result(storage::KeyHandle& dst, storage::ZSetValue* value);
+// when the set is empty, as the *STORE commands do. Takes ownership of `value`. Notifies
+// `event` for a stored set, "del" for a deleted key.
+void store_result(CommandContext& c, storage::KeyHandle& dst, storage::ZSetValue* value,
+                  const char* event);
 
 }  // namespace zset
 }  // namespace terndb::server
