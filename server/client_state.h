@@ -43,6 +43,9 @@ struct ClientState {
   // CLIENT REPLY ON|OFF|SKIP
   ReplyMode reply_mode = ReplyMode::kOn;
   bool skip_next_reply = false;
+  // Subscription confirmations written by a command whose reply CLIENT REPLY OFF/SKIP
+  // drops: they are pushes, not replies, and Redis 7.0.15 sends them all the same.
+  std::string kept_pushes;
   bool close_after_reply = false;
   std::atomic<bool> no_evict{false};
 

@@ -33,8 +33,12 @@ int shard_count(const ClientState& s) {
 }
 
 // ["subscribe", channel, count] and its siblings: a push in RESP3, an array in RESP2.
+// Under CLIENT REPLY OFF/SKIP the frame is also kept aside, to be sent when the command's
+// reply is dropped (Connection::execute).
 void reply_subscription(CommandContext& c, std::string_view kind, const std::string_view* channel,
                         int count) {
+  std::string* out = c.reply.output();
+  const size_t start = out ? out->size() : 0;
   c.reply.push(3);
   c.reply.bulk(kind);
   if (channel) {
@@ -43,6 +47,9 @@ void reply_subscription(CommandContext& c, std::string_view kind, const std::str
     c.reply.null();
   }
   c.reply.integer(count);
+  if (out && c.connection && c.client.reply_mode != ReplyMode::kOn) {
+    c.client.kept_pushes.append(*out, start, std::string::npos);
+  }
 }
 
 void subscribe_generic(CommandContext& c, ChannelKind kind, const char* name) {

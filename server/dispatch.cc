@@ -152,6 +152,10 @@ void Connection::execute(const std::vector<std::string_view>& argv) {
   }
   executing_ = false;
   if (state_->reply_mode != ReplyMode::kOn) out_.resize(reply_start);
+  if (!state_->kept_pushes.empty()) {
+    out_ += state_->kept_pushes;
+    state_->kept_pushes.clear();
+  }
   if (state_->reply_mode == ReplyMode::kSkip) state_->reply_mode = ReplyMode::kOn;
   if (state_->close_after_reply) close_when_flushed_ = true;
 }

@@ -84,6 +84,34 @@ class PubsubSideBySide(SideBySide):
         self.same_n(1, "PUNSUBSCRIBE")
         self.same("GET", "x")
 
+    def test_confirmations_under_client_reply_off_and_skip(self):
+        # Confirmations are pushes, not replies: CLIENT REPLY OFF/SKIP drop the replies of
+        # the commands around them (PING, errors) but not the confirmations or messages.
+        for mode in ("OFF", "SKIP"):
+            for resp in ("2", "3"):
+                got = {}
+                for name, server in (("t", self.terndb), ("r", self.redis)):
+                    s, p = server.raw(), server.raw()
+                    if resp == "3":
+                        s.call("HELLO", "3")
+                    s.send(b"".join(encode_command(*cmd) for cmd in [
+                        ("CLIENT", "REPLY", mode), ("SUBSCRIBE", "ch1", "ch2"),
+                        ("PSUBSCRIBE", "p*"), ("SSUBSCRIBE", "sh")]))
+                    first = frames(s, 4)
+                    p.call("PUBLISH", "ch1", "m1")
+                    p.call("SPUBLISH", "sh", "m2")
+                    p.call("PUBLISH", "pq", "m3")
+                    messages = frames(s, 3)
+                    s.send(b"".join(encode_command(*cmd) for cmd in [
+                        ("CLIENT", "REPLY", mode), ("UNSUBSCRIBE", "ch1"), ("GET", "x"),
+                        ("PUNSUBSCRIBE",), ("SUNSUBSCRIBE", "nosuch"), ("UNSUBSCRIBE",),
+                        ("UNSUBSCRIBE",), ("CLIENT", "REPLY", "ON"), ("PING",)]))
+                    got[name] = (first, messages, drain(s, 0.3))
+                    s.close()
+                    p.close()
+                self.assertEqual(got["t"], got["r"], (mode, resp))
+                self.assertIn(b"subscribe\r\n$3\r\nch1", got["t"][0])
+
     def test_subscribed_context_resp2(self):
         self.same_n(1, "SUBSCRIBE", "a")
         for cmd in ("GET x", "SET a b", "CONFIG GET port", "MULTI", "MONITOR", "HELLO 3",
