@@ -7,6 +7,7 @@
 #include "server/command.h"
 #include "server/log.h"
 #include "server/server.h"
+#include "storage/key_handle.h"
 
 namespace terndb::server {
 namespace {
@@ -45,13 +46,42 @@ void flushall_command(CommandContext& c) {
   c.reply.ok();
 }
 
+// After SWAPDB, clients blocked on keys of either database may find data there now: each
+// such key that exists is offered to its waiters, as Redis rescans both databases. Inside
+// a transaction or script, the keys go to its ready list and are offered when it ends.
+// FLUSHDB/FLUSHALL only remove keys, so they wake no one.
+void offer_swapped_keys(CommandContext& c, int a, int b) {
+  storage::Keyspace& ks = c.keyspace();
+  for (size_t i = 0; i < ks.shard_count(); ++i) {
+    storage::Shard& s = ks.shard(i);
+    if (s.waiters.empty()) continue;
+    for (int db : {a, b}) {
+      for (const std::string& key : s.waiters.keys_of(db)) {
+        storage::KeyHandle k(ks, db, key, c.now, true);
+        if (!k.get()) continue;
+        if (storage::ReadyKeys* sink = storage::ready_keys_sink()) {
+          sink->keys.emplace_back(db, key);
+        } else {
+          s.waiters.serve(db, k);
+        }
+      }
+    }
+  }
+}
+
 void swapdb_command(CommandContext& c) {
   int64_t a, b;
   if (!protocol::parse_int64(c.arg(1), a)) return c.reply.error("ERR invalid first DB index");
   if (!protocol::parse_int64(c.arg(2), b)) return c.reply.error("ERR invalid second DB index");
   int n = c.keyspace().databases();
   if (a < 0 || a >= n || b < 0 || b >= n) return c.reply.error("ERR DB index is out of range");
-  if (a != b) c.keyspace().swap_db(static_cast<int>(a), static_cast<int>(b), c.all_locked);
+  if (a != b) {
+    storage::Keyspace& ks = c.keyspace();
+    if (!c.all_locked) ks.lock_all();
+    ks.swap_db(static_cast<int>(a), static_cast<int>(b), true);
+    offer_swapped_keys(c, static_cast<int>(a), static_cast<int>(b));
+    if (!c.all_locked) ks.unlock_all();
+  }
   c.reply.ok();
 }
 

@@ -367,6 +367,39 @@ class BlockingRepliesSideBySide(SideBySide):
                           ("RPUSH", "a", "x"))
         self.same("LRANGE", "a", "0", "-1")
 
+    def test_swapdb_serves_clients_blocked_on_keys_it_fills(self):
+        self.blocked_pair(("BLPOP", "a", "0"), ("SELECT", "1"), ("RPUSH", "a", "x", "y"),
+                          ("SWAPDB", "0", "1"))
+        self.same("LRANGE", "a", "0", "-1")
+        self.blocked_pair(("BZPOPMIN", "z", "0"), ("SELECT", "2"), ("ZADD", "z", "1", "m"),
+                          ("SWAPDB", "2", "0"))
+        self.blocked_pair(("BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"), ("SELECT", "1"),
+                          ("RPUSH", "src", "v"), ("MULTI",), ("SWAPDB", "1", "0"), ("EXEC",))
+        self.same("LRANGE", "dst", "0", "-1")
+        self.blocked_pair(("BLMPOP", "0", "2", "x", "y", "RIGHT", "COUNT", "5"), ("SELECT", "3"),
+                          ("RPUSH", "y", "1", "2"), ("SWAPDB", "0", "3"))
+
+    def test_flush_and_swap_without_data_wake_no_one(self):
+        replies = []
+        for server in (self.terndb, self.redis):
+            admin = server.raw()
+            admin.call("FLUSHALL")
+            w = server.raw()
+            w.send(encode_command("BLPOP", "a", "0"))
+            wait_until(lambda: info_field(admin, "blocked_clients") == 1, what="blocked")
+            for cmd in (("FLUSHDB",), ("FLUSHALL",), ("SELECT", "1"), ("SET", "a", "string"),
+                        ("SWAPDB", "0", "1"), ("FLUSHALL", "ASYNC"), ("SWAPDB", "0", "5")):
+                admin.call(*cmd)
+            self.assertTrue(nothing_more(w), server)
+            self.assertEqual(info_field(admin, "blocked_clients"), 1)
+            admin.call("SELECT", "0")
+            admin.call("RPUSH", "a", "v")
+            replies.append(w.read_reply())
+            w.close()
+            admin.close()
+        self.assertEqual(replies[0], replies[1])
+        self.assertEqual(replies[0], pair("a", "v"))
+
     def test_timeout_replies_resp3(self):
         for conn in (self.t, self.r):
             conn.call("HELLO", "3")
