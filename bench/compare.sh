@@ -2,7 +2,7 @@
 # Side-by-side throughput, latency, CPU efficiency and memory of terndb-server and
 # redis-server on loopback.
 #
-# Throughput: for each test (SET GET INCR MSET) and pipelining (none, -P 16), the two
+# Throughput: for each test and pipelining (none, -P 16), the two
 # servers are driven in turn (terndb, redis, terndb, redis, ...) for several rounds, so
 # slow drifts in machine load hit both alike. Each run uses two redis-benchmark processes
 # at once (25 clients each, 50 in all), because one redis-benchmark process is a single
@@ -14,6 +14,12 @@
 # server CPU-second, a measure that does not depend on how many cores the server used.
 # The tables show medians over the rounds.
 #
+# Tests: redis-benchmark's own set, get, incr, mset, lpush, rpop, sadd and hset; zadd is
+# the command line "ZADD myzset __rand_int__ element:__rand_int__"; evalsha10 is EVALSHA of
+# a script making 10 redis.call's on its key (loaded with SCRIPT LOAD into both servers),
+# run as "EVALSHA <sha> 1 key:__rand_int__". lpush runs before rpop with the same request
+# count, so every RPOP finds an element.
+#
 # Memory: fresh instances of both, loaded with exactly N keys "key:<i>" holding 16-byte
 # strings through redis-cli --pipe; RSS (VmRSS) and INFO used_memory growth per key.
 #
@@ -22,7 +28,8 @@
 #                    calibration run against redis so that a run takes about 4 s)
 #   --quick          smoke run: 1 round, ~0.5 s runs, 100000 keys in the memory step
 #   --threads N      terndb --server-threads (default 2)
-#   --only TESTS     comma-separated subset of set,get,incr,mset
+#   --only TESTS     comma-separated subset of
+#                    set,get,incr,mset,lpush,rpop,sadd,hset,zadd,evalsha10
 #   --rounds N       rounds (default 3)
 #   --keyspace N     redis-benchmark -r (random keys out of N; default 100000, 0 = one key)
 #   --mem-keys N     keys in the memory step (default 1000000; 0 skips the step)
@@ -42,7 +49,7 @@ REDIS_CLI=${REDIS_CLI:-$(command -v redis-cli || echo /usr/bin/redis-cli)}
 requests=""
 rounds=3
 threads=2
-tests="set,get,incr,mset"
+tests="set,get,incr,mset,lpush,rpop,sadd,hset,zadd,evalsha10"
 keyspace=100000
 mem_keys=1000000
 target_seconds=4
@@ -68,7 +75,10 @@ done
 
 IFS=, read -r -a test_list <<<"$tests"
 for t in "${test_list[@]}"; do
-  case "$t" in set|get|incr|mset) ;; *) echo "unknown test: $t" >&2; exit 2 ;; esac
+  case "$t" in
+    set|get|incr|mset|lpush|rpop|sadd|hset|zadd|evalsha10) ;;
+    *) echo "unknown test: $t" >&2; exit 2 ;;
+  esac
 done
 for bin in "$TERNDB_SERVER" "$REDIS_SERVER" "$REDIS_BENCHMARK" "$REDIS_CLI" "$PY"; do
   [[ -x "$bin" ]] || { echo "missing executable: $bin" >&2; exit 1; }
@@ -149,6 +159,43 @@ csv_fields() {
     END { if (!found) exit 1 }' "$1"
 }
 
+# The 10-call script of the evalsha10 test: string commands on its one key, every call
+# valid on every run (the key ends deleted).
+eval_script="local k = KEYS[1]
+redis.call('SET', k, '1')
+redis.call('INCR', k)
+redis.call('INCRBY', k, 2)
+redis.call('GET', k)
+redis.call('EXISTS', k)
+redis.call('EXPIRE', k, 100)
+redis.call('TTL', k)
+redis.call('STRLEN', k)
+redis.call('GETRANGE', k, 0, 0)
+redis.call('DEL', k)
+return 1"
+script_sha=""
+
+# load_script NAME: SCRIPT LOAD of eval_script into a server; sets script_sha.
+load_script() {
+  local sha
+  sha=$("$REDIS_CLI" -p "${server_port[$1]}" script load "$eval_script")
+  if [[ ! $sha =~ ^[0-9a-f]{40}$ ]] || [[ -n $script_sha && $sha != "$script_sha" ]]; then
+    echo "SCRIPT LOAD into $1 answered: $sha" >&2
+    exit 1
+  fi
+  script_sha=$sha
+}
+
+# bench_args TEST: sets bench_cmd to what selects the test on redis-benchmark's command line
+# (placed last: options first, then a custom command).
+bench_args() {
+  case "$1" in
+    zadd) bench_cmd=(ZADD myzset __rand_int__ element:__rand_int__) ;;
+    evalsha10) bench_cmd=(EVALSHA "$script_sha" 1 key:__rand_int__) ;;
+    *) bench_cmd=(-t "$1") ;;
+  esac
+}
+
 # run_pair NAME TEST PIPELINE N: one measured run; prints "ops p50 p99 cpu_s ops_per_cpu".
 run_pair() {
   local name=$1 test=$2 pipeline=$3 n=$4
@@ -156,11 +203,12 @@ run_pair() {
   local half=$(((n + 1) / 2)) before after k
   local r_args=()
   [[ $keyspace -gt 0 ]] && r_args=(-r "$keyspace")
+  bench_args "$test"
   before=$(cpu_ticks "$pid")
   client_pids=()
   for k in 1 2; do
     timeout 300 "$REDIS_BENCHMARK" -h 127.0.0.1 -p "$port" -c "$clients_per_process" \
-      -n "$half" -t "$test" -P "$pipeline" "${r_args[@]}" --csv \
+      -n "$half" -P "$pipeline" "${r_args[@]}" --csv "${bench_cmd[@]}" \
       >"$work/out.$k" 2>"$work/err.$k" &
     client_pids+=($!)
   done
@@ -208,6 +256,8 @@ echo
 
 start_server terndb
 start_server redis
+load_script terndb
+load_script redis
 
 results="$work/results.tsv"
 : >"$results"
@@ -216,6 +266,8 @@ for test in "${test_list[@]}"; do
   for pl in "${pipelines[@]}"; do
     if [[ -n $requests ]]; then
       n_for[$test/$pl]=$requests
+    elif [[ $test == rpop && -n ${n_for[lpush/$pl]:-} ]]; then
+      n_for[$test/$pl]=${n_for[lpush/$pl]}  # pops exactly what lpush pushed
     else
       n_for[$test/$pl]=$(calibrate "$test" "$pl")
     fi
