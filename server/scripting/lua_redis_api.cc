@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "protocol/numbers.h"
 #include "server/command.h"
 #include "server/dispatch.h"
 #include "server/log.h"
@@ -44,8 +45,14 @@ bool collect_args(lua_State* L, std::vector<std::string>& out) {
   for (int i = 1; i <= argc && ok; ++i) {
     if (lua_type(L, i) == LUA_TNUMBER) {
       char buf[64];
-      int n = snprintf(buf, sizeof(buf), "%.17g", lua_tonumber(L, i));
-      out.emplace_back(buf, static_cast<size_t>(n));
+      const double d = lua_tonumber(L, i);
+      // Whole numbers below 2^53 print the same through %.17g as integers, and most
+      // script arguments are such (counts, scores, TTLs): format those without printf.
+      const bool whole = d == std::trunc(d) && std::fabs(d) < 9007199254740992.0 &&
+                         !(d == 0 && std::signbit(d));
+      const size_t n = whole ? protocol::format_int64(static_cast<int64_t>(d), buf)
+                             : static_cast<size_t>(snprintf(buf, sizeof(buf), "%.17g", d));
+      out.emplace_back(buf, n);
     } else {
       size_t len;
       const char* s = lua_tolstring(L, i, &len);

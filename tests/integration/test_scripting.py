@@ -76,6 +76,11 @@ CONVERSIONS = [
     "return redis.call('set', 'n', 1e20) .. redis.call('get', 'n')",
     "return redis.call('set', 'n', -0) .. redis.call('get', 'n')",
     "return redis.call('set', 'n', 2^53) .. redis.call('get', 'n')",
+    "return redis.call('set', 'n', 2^53 - 1) .. redis.call('get', 'n')",
+    "return redis.call('set', 'n', -2^53 + 1) .. redis.call('get', 'n')",
+    "return redis.call('set', 'n', 1e16 + 2) .. redis.call('get', 'n')",
+    "return redis.call('set', 'n', -5) .. redis.call('get', 'n') .. redis.call('incrby', 'n', 7)",
+    "return redis.call('set', 'n', 0) .. redis.call('get', 'n') .. redis.call('expire', 'n', 100)",
 ]
 
 ERRORS = [
