@@ -11,6 +11,7 @@
 #include "protocol/numbers.h"
 #include "server/client_info.h"
 #include "server/command.h"
+#include "server/command_help.h"
 #include "server/connection.h"
 #include "server/server.h"
 #include "storage/clock.h"
@@ -325,8 +326,7 @@ void client_unblock_command(CommandContext& c) {
 }
 
 void client_help_command(CommandContext& c) {
-  static const char* const kLines[] = {
-      "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  static const std::vector<std::string_view> kLines = {
       "CACHING (YES|NO)",
       "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
       "GETREDIR",
@@ -372,11 +372,8 @@ void client_help_command(CommandContext& c) {
       "    Report tracking status for the current connection.",
       "NO-EVICT (ON|OFF)",
       "    Protect current client connection from eviction.",
-      "HELP",
-      "    Prints this help.",
   };
-  c.reply.array(std::size(kLines));
-  for (const char* line : kLines) c.reply.simple(line);
+  reply_help(c.reply, "CLIENT", kLines);
 }
 
 CommandArgDoc arg_doc(const char* name, const char* type, const char* token = "",

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "server/command.h"
+#include "server/command_help.h"
 #include "server/server.h"
 #include "storage/glob.h"
 
@@ -424,8 +425,7 @@ void command_list_command(CommandContext& c) {
 }
 
 void command_help_command(CommandContext& c) {
-  static const char* const kLines[] = {
-      "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  static const std::vector<std::string_view> kLines = {
       "(no subcommand)",
       "    Return details about all Redis commands.",
       "COUNT",
@@ -444,11 +444,8 @@ void command_help_command(CommandContext& c) {
       "    Return the keys from a full Redis command.",
       "GETKEYSANDFLAGS <full-command>",
       "    Return the keys and the access flags from a full Redis command.",
-      "HELP",
-      "    Prints this help.",
   };
-  c.reply.array(std::size(kLines));
-  for (const char* line : kLines) c.reply.simple(line);
+  reply_help(c.reply, "COMMAND", kLines);
 }
 
 CommandArgDoc arg_doc(const char* name, const char* type, bool optional = false,

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "server/command.h"
+#include "server/command_help.h"
 #include "server/key_commands.h"
 #include "server/server.h"
 #include "storage/clock.h"
@@ -96,7 +97,7 @@ void object_freq_command(CommandContext& c) {
 }
 
 void object_help_command(CommandContext& c) {
-  static const char* const kLines[] = {
+  static const std::vector<std::string_view> kLines = {
       "ENCODING <key>",
       "    Return the kind of internal representation used in order to store the value",
       "    associated with a <key>.",
@@ -109,15 +110,8 @@ void object_help_command(CommandContext& c) {
       "REFCOUNT <key>",
       "    Return the number of references of the value associated with the specified",
       "    <key>.",
-      "HELP",
-      "    Prints this help.",
   };
-  std::string header(c.arg(0));
-  for (char& ch : header) ch = static_cast<char>(toupper(static_cast<unsigned char>(ch)));
-  header += " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:";
-  c.reply.array(1 + std::size(kLines));
-  c.reply.simple(header);
-  for (const char* line : kLines) c.reply.simple(line);
+  reply_help(c.reply, "OBJECT", kLines);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "server/client_state.h"
 #include "server/command.h"
+#include "server/command_help.h"
 #include "server/connection.h"
 #include "server/pubsub.h"
 #include "server/server.h"
@@ -202,8 +203,7 @@ void pubsub_numpat_command(CommandContext& c) {
 }
 
 void pubsub_help_command(CommandContext& c) {
-  static const char* const kLines[] = {
-      "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  static const std::vector<std::string_view> kLines = {
       "CHANNELS [<pattern>]",
       "    Return the currently active channels matching a <pattern> (default: '*').",
       "NUMPAT",
@@ -216,11 +216,8 @@ void pubsub_help_command(CommandContext& c) {
       "'*').",
       "SHARDNUMSUB [<shardchannel> ...]",
       "    Return the number of subscribers for the specified shard level channel(s)",
-      "HELP",
-      "    Prints this help.",
   };
-  c.reply.array(std::size(kLines));
-  for (const char* line : kLines) c.reply.simple(line);
+  reply_help(c.reply, "PUBSUB", kLines);
 }
 
 void monitor_command(CommandContext& c) {

@@ -11,6 +11,7 @@
 
 #include "protocol/numbers.h"
 #include "server/command.h"
+#include "server/command_help.h"
 #include "server/scripting/lua_engine.h"
 #include "server/scripting/script_busy.h"
 #include "server/scripting/script_cache.h"
@@ -217,8 +218,7 @@ void script_debug_command(CommandContext& c) {
 }
 
 void script_help_command(CommandContext& c) {
-  static const char* kLines[] = {
-      "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  static const std::vector<std::string_view> kLines = {
       "DEBUG (YES|SYNC|NO)",
       "    Set the debug mode for subsequent scripts executed.",
       "EXISTS <sha1> [<sha1> ...]",
@@ -233,11 +233,8 @@ void script_help_command(CommandContext& c) {
       "    Kill the currently executing Lua script.",
       "LOAD <script>",
       "    Load a script into the scripts cache without executing it.",
-      "HELP",
-      "    Prints this help.",
   };
-  c.reply.array(std::size(kLines));
-  for (const char* line : kLines) c.reply.simple(line);
+  reply_help(c.reply, "SCRIPT", kLines);
 }
 
 CommandArgDoc arg_doc(const char* name, const char* type, bool optional = false,

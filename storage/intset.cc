@@ -1,24 +1,16 @@
 #include "storage/intset.h"
 
-#include <malloc.h>
-
-#include <cstdlib>
 #include <cstring>
-#include <new>
+
+#include "storage/byte_buffer.h"
 
 namespace terndb::storage::intset {
 namespace {
 
 constexpr size_t kHeader = 8;
 
-uint32_t load32(const uint8_t* p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-  return v;
-}
-void store32(uint8_t* p, uint32_t v) {
-  memcpy(p, &v, 4);
-}
+using bytes::load32;
+using bytes::store32;
 
 uint32_t width_for(int64_t v) {
   if (v >= INT16_MIN && v <= INT16_MAX) return 2;
@@ -60,11 +52,7 @@ void store_at(uint8_t* data, uint32_t w, size_t i, int64_t v) {
   }
 }
 
-uint8_t* resize(uint8_t* buf, size_t bytes) {
-  auto* n = static_cast<uint8_t*>(realloc(buf, bytes));
-  if (!n) throw std::bad_alloc();
-  return n;
-}
+using bytes::resize;
 
 // Position of `v`, or where it would be inserted; `found` tells which.
 size_t search(const uint8_t* buf, int64_t v, bool& found) {
@@ -91,8 +79,7 @@ size_t search(const uint8_t* buf, int64_t v, bool& found) {
 }  // namespace
 
 uint8_t* create() {
-  auto* buf = static_cast<uint8_t*>(malloc(kHeader));
-  if (!buf) throw std::bad_alloc();
+  uint8_t* buf = bytes::allocate(kHeader);
   store32(buf, 2);
   store32(buf + 4, 0);
   return buf;
@@ -103,11 +90,7 @@ void destroy(uint8_t* buf) {
 }
 
 uint8_t* clone(const uint8_t* buf) {
-  size_t n = used_bytes(buf);
-  auto* copy = static_cast<uint8_t*>(malloc(n));
-  if (!copy) throw std::bad_alloc();
-  memcpy(copy, buf, n);
-  return copy;
+  return bytes::clone(buf, used_bytes(buf));
 }
 
 uint32_t count(const uint8_t* buf) {
@@ -120,7 +103,7 @@ size_t used_bytes(const uint8_t* buf) {
   return kHeader + size_t{count(buf)} * width(buf);
 }
 size_t allocated_bytes(const uint8_t* buf) {
-  return malloc_usable_size(const_cast<uint8_t*>(buf));
+  return bytes::usable_size(buf);
 }
 
 int64_t get(const uint8_t* buf, size_t i) {

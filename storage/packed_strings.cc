@@ -1,12 +1,9 @@
 #include "storage/packed_strings.h"
 
-#include <malloc.h>
-
-#include <cstdlib>
 #include <cstring>
-#include <new>
 
 #include "protocol/numbers.h"
+#include "storage/byte_buffer.h"
 
 namespace terndb::storage::packed {
 namespace {
@@ -19,14 +16,8 @@ constexpr uint8_t kInt24 = 0xF2;
 constexpr uint8_t kInt32 = 0xF3;
 constexpr uint8_t kInt64 = 0xF4;
 
-uint32_t load32(const uint8_t* p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-  return v;
-}
-void store32(uint8_t* p, uint32_t v) {
-  memcpy(p, &v, 4);
-}
+using bytes::load32;
+using bytes::store32;
 
 void set_used(uint8_t* buf, size_t used) {
   store32(buf, static_cast<uint32_t>(used));
@@ -82,11 +73,7 @@ Layout layout(const uint8_t* p) {
   }
 }
 
-uint8_t* resize(uint8_t* buf, size_t bytes) {
-  auto* n = static_cast<uint8_t*>(realloc(buf, bytes));
-  if (!n) throw std::bad_alloc();
-  return n;
-}
+using bytes::resize;
 
 }  // namespace
 
@@ -136,8 +123,7 @@ Encoded encode(std::string_view s) {
 }
 
 uint8_t* create() {
-  auto* buf = static_cast<uint8_t*>(malloc(kHeader));
-  if (!buf) throw std::bad_alloc();
+  uint8_t* buf = bytes::allocate(kHeader);
   set_used(buf, kHeader);
   set_count(buf, 0);
   return buf;
@@ -148,11 +134,7 @@ void destroy(uint8_t* buf) {
 }
 
 uint8_t* clone(const uint8_t* buf) {
-  size_t n = used_bytes(buf);
-  auto* copy = static_cast<uint8_t*>(malloc(n));
-  if (!copy) throw std::bad_alloc();
-  memcpy(copy, buf, n);
-  return copy;
+  return bytes::clone(buf, used_bytes(buf));
 }
 
 uint32_t count(const uint8_t* buf) {
@@ -162,7 +144,7 @@ size_t used_bytes(const uint8_t* buf) {
   return load32(buf);
 }
 size_t allocated_bytes(const uint8_t* buf) {
-  return malloc_usable_size(const_cast<uint8_t*>(buf));
+  return bytes::usable_size(buf);
 }
 
 size_t first_offset() {

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <new>
 
+#include "storage/chained_buckets.h"
 #include "storage/hashing.h"
 
 namespace terndb::storage {
@@ -138,25 +139,11 @@ void StringDict::maybe_shrink() {
 }
 
 void StringDict::resize(size_t new_count) {
-  auto* nb = static_cast<Node**>(calloc(new_count, sizeof(Node*)));
-  if (!nb) throw std::bad_alloc();
-  const size_t new_mask = new_count - 1;
-  if (buckets_) {
-    for (size_t i = 0; i <= mask_; ++i) {
-      Node* n = buckets_[i];
-      while (n) {
-        Node* next = n->next;
-        size_t j = hash_key(n->key()) & new_mask;
-        n->next = nb[j];
-        nb[j] = n;
-        n = next;
-      }
-    }
-    bytes_ -= bucket_bytes();
-    free(buckets_);
-  }
-  buckets_ = nb;
-  mask_ = new_mask;
+  if (buckets_) bytes_ -= bucket_bytes();
+  buckets_ = rehash_buckets(
+      buckets_, buckets_ ? mask_ + 1 : 0, new_count, [](Node* n) -> Node*& { return n->next; },
+      [](Node* n) { return n->key(); });
+  mask_ = new_count - 1;
   bytes_ += bucket_bytes();
 }
 

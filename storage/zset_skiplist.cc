@@ -6,6 +6,7 @@
 #include <cstring>
 #include <new>
 
+#include "storage/chained_buckets.h"
 #include "storage/hashing.h"
 
 namespace terndb::storage {
@@ -278,25 +279,11 @@ void ZSkiplist::index_remove(Node* n) {
 }
 
 void ZSkiplist::index_resize(size_t buckets) {
-  auto* nb = static_cast<Node**>(calloc(buckets, sizeof(Node*)));
-  if (!nb) throw std::bad_alloc();
-  const uint64_t new_mask = buckets - 1;
-  if (buckets_) {
-    for (uint64_t i = 0; i <= mask_; ++i) {
-      Node* n = buckets_[i];
-      while (n) {
-        Node* next = n->hnext;
-        Node*& head = nb[hash_key(n->member()) & new_mask];
-        n->hnext = head;
-        head = n;
-        n = next;
-      }
-    }
-    bytes_ -= malloc_usable_size(buckets_);
-    free(buckets_);
-  }
-  buckets_ = nb;
-  mask_ = new_mask;
+  if (buckets_) bytes_ -= malloc_usable_size(buckets_);
+  buckets_ = rehash_buckets(
+      buckets_, buckets_ ? mask_ + 1 : 0, buckets, [](Node* n) -> Node*& { return n->hnext; },
+      [](Node* n) { return n->member(); });
+  mask_ = buckets - 1;
   bytes_ += malloc_usable_size(buckets_);
 }
 
