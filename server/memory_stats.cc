@@ -85,6 +85,28 @@ MemoryStats read_memory_stats() {
   return s;
 }
 
+uint64_t allocated_bytes() {
+  uint64_t allocated;
+  if (jemalloc_present()) {
+    uint64_t epoch = 1;
+    size_t len = sizeof(epoch);
+    mallctl("epoch", &epoch, &len, &epoch, len);
+    allocated = jemalloc_stat("stats.allocated");
+  } else {
+    allocated = sample().allocated;
+  }
+  uint64_t peak = g_peak.load(std::memory_order_relaxed);
+  while (allocated > peak && !g_peak.compare_exchange_weak(peak, allocated)) {
+  }
+  return allocated;
+}
+
+bool purge_allocator() {
+  if (!jemalloc_present()) return false;
+  // MALLCTL_ARENAS_ALL is 4096 in jemalloc 5.
+  return mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0) == 0;
+}
+
 uint64_t peak_allocated() {
   return g_peak.load(std::memory_order_relaxed);
 }

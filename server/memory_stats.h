@@ -20,6 +20,10 @@ struct MemoryStats {
 };
 
 MemoryStats read_memory_stats();
+// Only the allocator's allocated bytes, without reading /proc (the maxmemory check).
+uint64_t allocated_bytes();
+// Returns unused dirty pages to the system (MEMORY PURGE); false without jemalloc.
+bool purge_allocator();
 // The highest `allocated` seen by read_memory_stats() so far.
 uint64_t peak_allocated();
 // `allocated` when the program started.

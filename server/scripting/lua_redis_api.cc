@@ -10,6 +10,7 @@
 
 #include "server/command.h"
 #include "server/dispatch.h"
+#include "server/eviction.h"
 #include "server/log.h"
 #include "server/scripting/lua_engine.h"
 #include "server/scripting/lua_reply.h"
@@ -108,6 +109,11 @@ bool run_command(RunState& run, const std::vector<std::string>& argv, const char
       *refusal = "Write commands are not allowed from read-only scripts.";
       return false;
     }
+    if ((spec->flags & kCmdDenyOom) && oom_before_command() && !run.wrote) {
+      *refusal = "-OOM command not allowed when used memory > 'maxmemory'.";
+      return false;
+    }
+    run.wrote = true;
     // From here on SCRIPT KILL refuses: the dataset may have changed.
     ScriptBusy::instance().note_write();
   }
