@@ -170,7 +170,7 @@ void memory_section(const InfoSource& s, std::string& out) {
   line(out, "used_memory_startup:%llu", static_cast<ull>(startup));
   line(out, "used_memory_dataset:%llu", static_cast<ull>(dataset));
   line(out, "used_memory_dataset_perc:%.2f%%", ratio(dataset, m.allocated - startup) * 100);
-  line(out, "allocator_allocated:%llu", static_cast<ull>(m.allocated));
+  line(out, "allocator_allocated:%llu", static_cast<ull>(m.allocator_allocated));
   line(out, "allocator_active:%llu", static_cast<ull>(m.active));
   line(out, "allocator_resident:%llu", static_cast<ull>(m.resident));
   line(out, "total_system_memory:%llu", static_cast<ull>(system));
@@ -192,8 +192,9 @@ void memory_section(const InfoSource& s, std::string& out) {
   line(out, "maxmemory:%lld", static_cast<ll>(maxmemory));
   line(out, "maxmemory_human:%s", bytes_to_human(static_cast<uint64_t>(maxmemory)).c_str());
   line(out, "maxmemory_policy:%s", policy.c_str());
-  line(out, "allocator_frag_ratio:%.2f", ratio(m.active, m.allocated));
-  line(out, "allocator_frag_bytes:%lld", static_cast<ll>(m.active) - static_cast<ll>(m.allocated));
+  line(out, "allocator_frag_ratio:%.2f", ratio(m.active, m.allocator_allocated));
+  line(out, "allocator_frag_bytes:%lld",
+       static_cast<ll>(m.active) - static_cast<ll>(m.allocator_allocated));
   line(out, "allocator_rss_ratio:%.2f", ratio(m.resident, m.active));
   line(out, "allocator_rss_bytes:%lld", static_cast<ll>(m.resident) - static_cast<ll>(m.active));
   line(out, "rss_overhead_ratio:%.2f", ratio(m.rss, m.resident));

@@ -115,11 +115,11 @@ void memory_stats_command(CommandContext& c) {
   num("dataset.bytes", i64(f.dataset));
   real("dataset.percentage", ratio(f.dataset, m.allocated - f.startup) * 100);
   real("peak.percentage", ratio(m.allocated, f.peak) * 100);
-  num("allocator.allocated", i64(m.allocated));
+  num("allocator.allocated", i64(m.allocator_allocated));
   num("allocator.active", i64(m.active));
   num("allocator.resident", i64(m.resident));
-  real("allocator-fragmentation.ratio", ratio(m.active, m.allocated));
-  num("allocator-fragmentation.bytes", i64(m.active) - i64(m.allocated));
+  real("allocator-fragmentation.ratio", ratio(m.active, m.allocator_allocated));
+  num("allocator-fragmentation.bytes", i64(m.active) - i64(m.allocator_allocated));
   real("allocator-rss.ratio", ratio(m.resident, m.active));
   num("allocator-rss.bytes", i64(m.resident) - i64(m.active));
   real("rss-overhead.ratio", ratio(m.rss, m.resident));

@@ -67,9 +67,13 @@ Evictor::Evictor(Server& server)
       opt_samples_(*server.config().find("maxmemory-samples")),
       opt_tenacity_(*server.config().find("maxmemory-eviction-tenacity")) {}
 
+int64_t Evictor::tracked_bytes() const {
+  return thread_counters_available() ? registered_threads_live_bytes() : ks_.dataset_bytes();
+}
+
 void Evictor::refresh(int64_t now_us) {
   const int64_t allocated = static_cast<int64_t>(allocated_bytes());
-  overhead_.store(allocated - ks_.dataset_bytes(), std::memory_order_relaxed);
+  overhead_.store(allocated - tracked_bytes(), std::memory_order_relaxed);
   refreshed_at_us_.store(now_us, std::memory_order_relaxed);
 }
 
@@ -81,7 +85,7 @@ int64_t Evictor::used_memory() {
       refreshed_at_us_.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
     refresh(now);
   }
-  return ks_.dataset_bytes() + overhead_.load(std::memory_order_relaxed);
+  return tracked_bytes() + overhead_.load(std::memory_order_relaxed);
 }
 
 Evictor::Result Evictor::perform_evictions(bool all_locked) {

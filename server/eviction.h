@@ -1,16 +1,23 @@
 // maxmemory: what counts as used memory, and evicting keys to stay under the limit.
 //
 // Used memory, checked before every command while maxmemory is set, must be cheap to read
-// and close to what jemalloc reports as allocated (INFO's used_memory). It is the sum of
-//   - the dataset: every table's bytes, kept exactly as entries come and go from the
-//     allocator's usable sizes (storage::Keyspace::dataset_bytes(), one relaxed atomic);
-//   - the rest (connections' buffers, scripts, the server's own structures): jemalloc's
-//     stats.allocated minus the dataset at the last refresh. A refresh costs an epoch
-//     advance in jemalloc (tens of microseconds), so it happens at most every 10 ms, from
-//     the check itself and from the cron.
-// The dataset part follows every write and eviction at once, so evicting stops as soon as
-// enough is freed; only changes of the rest are seen up to 10 ms late, which is a small
-// share of the headroom between maxmemory and what a client could notice.
+// and close to what jemalloc reports as allocated (INFO's used_memory, what a monitoring
+// tool samples). jemalloc's stats.allocated itself needs an epoch advance (tens of
+// microseconds, a global lock) to be current, too much for every command. So the check
+// adds two parts:
+//   - what the io threads allocated minus what they freed, from jemalloc's per-thread
+//     counters (thread.allocatedp / deallocatedp: one load per thread, no lock). Every
+//     command runs on an io thread, so this follows at once whatever commands allocate or
+//     free: keys and values, query buffers, queued transactions, replies;
+//   - the rest of used_memory (jemalloc's stats.allocated less the freed objects its
+//     thread caches keep, see memory_stats.h: what other threads hold), taken at the last
+//     refresh, at most 10 ms old; the check refreshes it when older, and so does the cron.
+// Without jemalloc (sanitizer builds) the first part is the keyspace's dataset bytes, which
+// every table keeps exactly from the allocator's usable sizes of its entries and values
+// (storage::Keyspace::dataset_bytes(), also INFO's used_memory_dataset).
+// A per-shard dataset count alone was tried first: it misses connection buffers and
+// transaction queues until the next refresh, enough to overshoot a small limit by a whole
+// pipeline's worth.
 //
 // Eviction follows Redis: keys are sampled (maxmemory-samples per database of a shard, from
 // shards in turn until a round has maxmemory-samples candidates, so every shard and
@@ -69,6 +76,8 @@ class Evictor {
   void reset_stats() { evicted_keys_ = 0; }
 
  private:
+  // The part of used memory followed at once (see the header comment).
+  int64_t tracked_bytes() const;
   bool evict_one(bool all_locked, int64_t now);
   // Samples the shard at `index` into the pool; returns how many candidates it offered.
   size_t populate(size_t index, bool all_locked, int64_t now);

@@ -12,6 +12,7 @@
 #include "server/eviction.h"
 #include "server/implicit_delete.h"
 #include "server/log.h"
+#include "server/memory_stats.h"
 #include "server/notify.h"
 #include "server/output_limits.h"
 #include "server/pubsub.h"
@@ -442,6 +443,7 @@ int Server::run() {
   for (auto& w : workers_) {
     Worker* wp = w.get();
     w->thread = std::thread([wp]() {
+      register_allocating_thread();  // the maxmemory check reads this thread's counters
       auto guard = asio::make_work_guard(wp->io);
       wp->io.run();
     });

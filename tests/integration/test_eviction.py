@@ -170,14 +170,19 @@ class Eviction(unittest.TestCase):
         for i in range(300):
             pipe.get("hot:%d" % i)
         pipe.execute()
-        fill(self.c, "new", 3300, 1000)
-        self.assertLessEqual(used(self.c), limit + 256 * 1024)
-        evicted = int(info_field(self.c, "stats", "evicted_keys"))
-        self.assertGreater(evicted, 100)
+        # Write new keys until about 150 were evicted: fewer than the cold ones.
+        evicted = 0
+        batch = 0
+        while evicted < 150:
+            fill(self.c, "new%d" % batch, 50, 1000)
+            batch += 1
+            evicted = int(info_field(self.c, "stats", "evicted_keys"))
+        self.assertLessEqual(used(self.c), limit + 64 * 1024)
+        self.assertLess(evicted, 250)
         hot = sum(self.c.exists("hot:%d" % i) for i in range(300))
         cold = sum(self.c.exists("cold:%d" % i) for i in range(300))
-        self.assertGreater(hot, 250)
-        self.assertLess(cold, 100)
+        self.assertGreater(hot, 280)
+        self.assertLess(cold, 300 - evicted * 0.6)
 
     def test_allkeys_lfu_keeps_frequently_used_keys(self):
         self.c.config_set("maxmemory-policy", "allkeys-lfu")
@@ -238,7 +243,7 @@ class Eviction(unittest.TestCase):
         self.assertGreater(int(info_field(self.c, "stats", "evicted_keys")), 200)
         # Once every volatile key is gone, writes are refused and the rest stays.
         self.c.config_set("maxmemory", used(self.c) - 600 * 1024)
-        self.c.config_set("maxmemory", used(self.c) - 2 * 1024 * 1024)
+        self.c.config_set("maxmemory", 1)
         self.assertEqual(self.c.dbsize(), 500)
         with self.assertRaises(Exception) as ctx:
             self.c.set("another", "v")
@@ -268,8 +273,8 @@ class Eviction(unittest.TestCase):
         target = start - 3 * 1024 * 1024
         self.c.config_set("maxmemory", target)
         self.assertLessEqual(used(self.c), target + 128 * 1024)
-        self.assertLess(self.c.dbsize(), 2500)
-        self.assertGreater(int(info_field(self.c, "stats", "evicted_keys")), 2500)
+        self.assertLess(self.c.dbsize(), 2800)
+        self.assertGreater(int(info_field(self.c, "stats", "evicted_keys")), 2200)
 
     def test_evicted_keyspace_events(self):
         self.c.config_set("notify-keyspace-events", "Ee")
