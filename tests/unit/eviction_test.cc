@@ -20,7 +20,7 @@ TEST(LfuCounter, NewValuesStartAtFiveAndStampMinutes) {
 }
 
 TEST(LfuCounter, DecaysOnePerDecayPeriod) {
-  const int64_t t0 = 1'700'000'000'000;
+  const int64_t t0 = 28'333'333 * kMinute;  // on a minute boundary
   const uint32_t stamp = lfu_stamp(lfu_minutes(t0), 20);
   EXPECT_EQ(lfu_decayed_counter(stamp, t0, 1), 20);
   EXPECT_EQ(lfu_decayed_counter(stamp, t0 + 59'999, 1), 20);
