@@ -24,7 +24,7 @@ DRIVER=${HIT_RATIO_DRIVER:-$repo_dir/build/bench/hit_ratio_driver}
 keys=1000000
 warmup=2000000
 requests=2000000
-value=100
+value=32
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --keys) keys=$2; shift 2 ;;

@@ -179,7 +179,7 @@ int main(int argc, char** argv) {
   conn.send_all(command({"DBSIZE"}));
   std::string dbsize = conn.read_reply();
   printf("hit_ratio %.4f keys %s errors %llu\n",
-         gets ? static_cast<double>(hits) / static_cast<double>(gets) : 0.0,
-         dbsize.c_str() + 1, static_cast<unsigned long long>(ooms));
+         gets ? static_cast<double>(hits) / static_cast<double>(gets) : 0.0, dbsize.c_str() + 1,
+         static_cast<unsigned long long>(ooms));
   return 0;
 }

@@ -86,8 +86,8 @@ void object_freq_command(CommandContext& c) {
         "note that when switching between policies at runtime LRU and LFU data will take some "
         "time to adjust.");
   }
-  c.reply.integer(storage::lfu_decayed_counter(e->lru, c.now,
-                                               c.server.config().num("lfu-decay-time")));
+  c.reply.integer(
+      storage::lfu_decayed_counter(e->lru, c.now, c.server.config().num("lfu-decay-time")));
 }
 
 void object_help_command(CommandContext& c) {

@@ -165,8 +165,7 @@ void memory_doctor_command(CommandContext& c) {
           "Hi Sam, I can't find any memory issue in your instance. I can only account for what "
           "occurs on this base.";
     } else {
-      report = "Sam, I detected a few issues in this Redis instance memory implants:\n\n" +
-               issues +
+      report = "Sam, I detected a few issues in this Redis instance memory implants:\n\n" + issues +
                "I'm here to keep you safe, Sam. I want to help you.\n";
     }
   }
@@ -181,9 +180,8 @@ void memory_purge_command(CommandContext& c) {
 void memory_malloc_stats_command(CommandContext& c) {
   std::string text;
   if (malloc_stats_print != nullptr) {
-    malloc_stats_print(
-        [](void* out, const char* s) { static_cast<std::string*>(out)->append(s); }, &text,
-        nullptr);
+    malloc_stats_print([](void* out, const char* s) { static_cast<std::string*>(out)->append(s); },
+                       &text, nullptr);
   } else {
     text = "Stats not supported for the current allocator";
   }
@@ -214,10 +212,9 @@ void register_memory_commands(CommandTable& t) {
   t.add(make_command("memory", -2, 0, 0, 0, 0, nullptr, g, "4.0.0",
                      "A container for memory diagnostics commands.", "Depends on subcommand."))
       .acl_categories = {"@slow"};
-  CommandSpec& usage =
-      t.add(make_command("memory|usage", -3, kCmdReadonly, 2, 2, 1, memory_usage_command, g,
-                         "4.0.0", "Estimates the memory usage of a key.",
-                         "O(N) where N is the number of samples."));
+  CommandSpec& usage = t.add(make_command(
+      "memory|usage", -3, kCmdReadonly, 2, 2, 1, memory_usage_command, g, "4.0.0",
+      "Estimates the memory usage of a key.", "O(N) where N is the number of samples."));
   usage.args = {{"key", "key", "", false, false}, {"count", "integer", "SAMPLES", true, false}};
   t.add(make_command("memory|stats", 2, 0, 0, 0, 0, memory_stats_command, g, "4.0.0",
                      "Returns details about memory usage."));
@@ -225,8 +222,8 @@ void register_memory_commands(CommandTable& t) {
                      "Outputs a memory problems report."));
   t.add(make_command("memory|purge", 2, 0, 0, 0, 0, memory_purge_command, g, "4.0.0",
                      "Asks the allocator to release memory."));
-  t.add(make_command("memory|malloc-stats", 2, 0, 0, 0, 0, memory_malloc_stats_command, g,
-                     "4.0.0", "Returns the allocator statistics."));
+  t.add(make_command("memory|malloc-stats", 2, 0, 0, 0, 0, memory_malloc_stats_command, g, "4.0.0",
+                     "Returns the allocator statistics."));
   t.add(make_command("memory|help", 2, kCmdLoading | kCmdStale, 0, 0, 0, memory_help_command, g,
                      "4.0.0", "Returns helpful text about the different subcommands."));
 }

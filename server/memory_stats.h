@@ -12,14 +12,14 @@
 namespace terndb::server {
 
 struct MemoryStats {
-  uint64_t allocated = 0;  // bytes the program holds (used_memory): jemalloc's allocated
-                           // bytes less what its thread caches keep for reuse, which
-                           // the program has freed (Redis counts live allocations too)
+  uint64_t allocated = 0;            // bytes the program holds (used_memory): jemalloc's allocated
+                                     // bytes less what its thread caches keep for reuse, which
+                                     // the program has freed (Redis counts live allocations too)
   uint64_t allocator_allocated = 0;  // jemalloc's stats.allocated, caches included
-  uint64_t active = 0;     // allocator pages in use
-  uint64_t resident = 0;   // allocator pages resident
-  uint64_t rss = 0;        // resident set size of the process
-  std::string allocator;   // "jemalloc-5.3.0" or "libc"
+  uint64_t active = 0;               // allocator pages in use
+  uint64_t resident = 0;             // allocator pages resident
+  uint64_t rss = 0;                  // resident set size of the process
+  std::string allocator;             // "jemalloc-5.3.0" or "libc"
 };
 
 MemoryStats read_memory_stats();

@@ -414,9 +414,9 @@ void Server::run_active_expire(int64_t now) {
   const auto result = keyspace_->active_expire_cycle(now, params);
   expire_cycle_cpu_us_.fetch_add(static_cast<uint64_t>(storage::now_us() - start));
   if (result.time_cap_reached) expired_time_cap_reached_.fetch_add(1);
-  const double perc = result.sampled ? static_cast<double>(result.expired) /
-                                           static_cast<double>(result.sampled)
-                                     : 0.0;
+  const double perc =
+      result.sampled ? static_cast<double>(result.expired) / static_cast<double>(result.sampled)
+                     : 0.0;
   expired_stale_perc_.store(perc * 0.05 + expired_stale_perc_.load() * 0.95);
 }
 

@@ -21,7 +21,9 @@ AccessPolicy& access_policy() {
   return policy;
 }
 
-uint16_t lfu_minutes(int64_t now_ms) { return static_cast<uint16_t>((now_ms / 60000) & 0xffff); }
+uint16_t lfu_minutes(int64_t now_ms) {
+  return static_cast<uint16_t>((now_ms / 60000) & 0xffff);
+}
 
 uint32_t lfu_elapsed_minutes(uint16_t stamp, uint16_t now) {
   if (now >= stamp) return now - stamp;
@@ -31,8 +33,8 @@ uint32_t lfu_elapsed_minutes(uint16_t stamp, uint16_t now) {
 uint8_t lfu_decayed_counter(uint32_t stamp, int64_t now_ms, int64_t decay_time) {
   const uint8_t counter = stamp & 0xff;
   if (decay_time <= 0) return counter;
-  const uint32_t elapsed = lfu_elapsed_minutes(static_cast<uint16_t>(stamp >> 8),
-                                               lfu_minutes(now_ms));
+  const uint32_t elapsed =
+      lfu_elapsed_minutes(static_cast<uint16_t>(stamp >> 8), lfu_minutes(now_ms));
   const uint64_t periods = elapsed / static_cast<uint64_t>(decay_time);
   return periods >= counter ? 0 : static_cast<uint8_t>(counter - periods);
 }
@@ -63,8 +65,8 @@ void touch_entry(Entry* e, int64_t now_ms) {
   }
   uint8_t counter =
       lfu_decayed_counter(e->lru, now_ms, p.lfu_decay_time.load(std::memory_order_relaxed));
-  counter = lfu_log_increment(counter, p.lfu_log_factor.load(std::memory_order_relaxed),
-                              next_uniform());
+  counter =
+      lfu_log_increment(counter, p.lfu_log_factor.load(std::memory_order_relaxed), next_uniform());
   e->lru = lfu_stamp(lfu_minutes(now_ms), counter);
 }
 

@@ -15,9 +15,8 @@ void EvictionPool::offer(uint64_t score, int db, size_t shard, std::string_view 
     if (score <= entries_.front().score) return;
     entries_.erase(entries_.begin());
   }
-  auto pos = std::upper_bound(
-      entries_.begin(), entries_.end(), score,
-      [](uint64_t s, const EvictionCandidate& c) { return s < c.score; });
+  auto pos = std::upper_bound(entries_.begin(), entries_.end(), score,
+                              [](uint64_t s, const EvictionCandidate& c) { return s < c.score; });
   entries_.insert(pos, EvictionCandidate{score, db, shard, std::string(key)});
 }
 

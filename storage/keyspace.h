@@ -37,7 +37,6 @@ struct Shard {
   WatchRegistry watches;  // WATCHed keys of this shard
   WaitQueues waiters;     // clients blocked on keys of this shard
   std::vector<uint64_t> expire_cursor;  // active expiry position per database
-  uint64_t evict_cursor = 0;            // eviction sampling rotates over databases
   std::mt19937_64 rng{0x7e4db};
 };
 
