@@ -21,7 +21,8 @@
 # count, so every RPOP finds an element.
 #
 # Memory: fresh instances of both, loaded with exactly N keys "key:<i>" holding 16-byte
-# strings through redis-cli --pipe; RSS (VmRSS) and INFO used_memory growth per key.
+# strings through redis-cli --pipe, without and then with a TTL on every key; RSS (VmRSS)
+# and INFO used_memory growth per key.
 #
 # Usage: bench/compare.sh [options]
 #   -n N             requests per run, both processes together (default: sized from a short
@@ -331,17 +332,24 @@ stop_server redis
 
 [[ $mem_keys -gt 0 ]] || exit 0
 
-# Memory: exact keys, loaded through the mass-insert path real users take.
+# Memory: exact keys, loaded through the mass-insert path real users take; once as plain
+# strings and once with a TTL on every key (SET ... EX), since expiring keys cost Redis a
+# second dictionary entry.
 gen_load() {
-  "$PY" - "$mem_keys" <<'EOF'
+  "$PY" - "$mem_keys" "$1" <<'EOF'
 import sys
 n = int(sys.argv[1])
+ttl = sys.argv[2] == "ttl"
 out = sys.stdout.buffer
 chunk = []
 for i in range(n):
     key = b"key:%d" % i
     value = b"val:%012d" % i  # 16 bytes, not a canonical integer: stored as a string
-    chunk.append(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$16\r\n%s\r\n" % (len(key), key, value))
+    if ttl:
+        chunk.append(b"*5\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$16\r\n%s\r\n$2\r\nEX\r\n$6\r\n100000\r\n"
+                     % (len(key), key, value))
+    else:
+        chunk.append(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$16\r\n%s\r\n" % (len(key), key, value))
     if len(chunk) == 10000:
         out.write(b"".join(chunk))
         chunk = []
@@ -355,8 +363,13 @@ used_memory() {
     awk -F: '$1 == "used_memory" {print $2; found = 1} END {if (!found) print "n/a"}'
 }
 
+for variant in plain ttl; do
 echo
-echo "== memory: $mem_keys keys key:<i> -> 16-byte string, fresh instances =="
+if [[ $variant == ttl ]]; then
+  echo "== memory: $mem_keys keys key:<i> -> 16-byte string with EX 100000, fresh instances =="
+else
+  echo "== memory: $mem_keys keys key:<i> -> 16-byte string, fresh instances =="
+fi
 declare -A rss0=() rss1=() um0=() um1=()
 for name in terndb redis; do
   start_server "$name"
@@ -365,7 +378,7 @@ for name in terndb redis; do
   sleep 0.5
   rss0[$name]=$(rss_kb "${server_pid[$name]}")
   um0[$name]=$(used_memory "$port")
-  pipe_out=$(gen_load | "$REDIS_CLI" -p "$port" --pipe 2>&1)
+  pipe_out=$(gen_load "$variant" | "$REDIS_CLI" -p "$port" --pipe 2>&1)
   if ! grep -q "errors: 0, replies: $mem_keys" <<<"$pipe_out"; then
     echo "loading $name failed: $pipe_out" >&2
     exit 1
@@ -411,4 +424,5 @@ for label, a, b, spec in rows:
     ratio = fmt(a / b if a is not None and b else None, ".2f")
     print(f"  {label:<26}{fmt(a, spec):>12}{fmt(b, spec):>12}{ratio:>8}")
 EOF
+done
 echo "load avg:  $(cut -d' ' -f1-3 /proc/loadavg) (at end)"

@@ -7,6 +7,7 @@
 
 #include "server/client_pause.h"
 #include "server/connection.h"
+#include "server/dispatch.h"
 #include "server/server.h"
 #include "storage/clock.h"
 
@@ -22,7 +23,8 @@ bool allowed_while_subscribed(const CommandSpec& spec) {
   return false;
 }
 
-// The flags of EXEC together with those of the commands it would run.
+}  // namespace
+
 uint32_t transaction_flags(Server& server, const TransactionState& tx) {
   uint32_t flags = 0;
   for (const auto& argv : tx.queued) {
@@ -40,8 +42,6 @@ uint32_t transaction_flags(Server& server, const TransactionState& tx) {
   }
   return flags;
 }
-
-}  // namespace
 
 bool Connection::admit(const CommandSpec& spec, const std::vector<std::string_view>& argv) {
   auto reject = [&](const std::string& msg) {

@@ -9,6 +9,7 @@
 #include "server/client_state.h"
 #include "server/command.h"
 #include "server/command_help.h"
+#include "server/eviction.h"
 #include "server/log.h"
 #include "server/protected_action.h"
 #include "server/server.h"
@@ -53,6 +54,19 @@ void config_set_command(CommandContext& c) {
   bool allow_protected = protected_action_allowed(config.num("enable-protected-configs"), c.client);
   conf::SetFailure failure;
   if (config.set_from_command(pairs, allow_protected, failure, apply_runtime_change)) {
+    // A lower maxmemory (or a policy that can now evict) takes effect at once: evict down
+    // to the limit before answering.
+    Evictor& evictor = c.server.evictor();
+    if (evictor.over_limit()) {
+      logf(LogLevel::kWarning,
+           "WARNING: the new maxmemory value set via CONFIG SET (%lld) is smaller than the "
+           "current memory usage (%lld). This will result in key eviction and/or the inability "
+           "to accept new write commands depending on the maxmemory-policy.",
+           static_cast<long long>(evictor.maxmemory()),
+           static_cast<long long>(evictor.used_memory()));
+      while (evictor.perform_evictions(c.all_locked) == Evictor::Result::kRunning) {
+      }
+    }
     return c.reply.ok();
   }
   if (failure.kind == conf::SetFailure::kUnknown) {

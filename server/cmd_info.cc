@@ -15,6 +15,7 @@
 
 #include "server/client_state.h"
 #include "server/command.h"
+#include "server/eviction.h"
 #include "server/memory_stats.h"
 #include "server/output_limits.h"
 #include "server/pubsub.h"
@@ -149,8 +150,12 @@ void memory_section(const InfoSource& s, std::string& out) {
   const MemoryStats m = read_memory_stats();
   const uint64_t peak = std::max(peak_allocated(), m.allocated);
   const uint64_t startup = std::min(startup_allocated(), m.allocated);
-  const uint64_t overhead = startup;
-  const uint64_t dataset = m.allocated - overhead;
+  // The dataset is what the tables hold (entries, values, bucket arrays); the rest of what
+  // jemalloc has allocated is overhead (buffers, scripts, the server's own structures).
+  const uint64_t dataset = std::min<uint64_t>(
+      static_cast<uint64_t>(std::max<int64_t>(0, s.server.keyspace().dataset_bytes())),
+      m.allocated - startup);
+  const uint64_t overhead = m.allocated - dataset;
   const uint64_t system = total_system_memory();
   const int64_t maxmemory = s.server.config().num("maxmemory");
   const std::string policy = s.server.config().text("maxmemory-policy");
@@ -165,7 +170,7 @@ void memory_section(const InfoSource& s, std::string& out) {
   line(out, "used_memory_startup:%llu", static_cast<ull>(startup));
   line(out, "used_memory_dataset:%llu", static_cast<ull>(dataset));
   line(out, "used_memory_dataset_perc:%.2f%%", ratio(dataset, m.allocated - startup) * 100);
-  line(out, "allocator_allocated:%llu", static_cast<ull>(m.allocated));
+  line(out, "allocator_allocated:%llu", static_cast<ull>(m.allocator_allocated));
   line(out, "allocator_active:%llu", static_cast<ull>(m.active));
   line(out, "allocator_resident:%llu", static_cast<ull>(m.resident));
   line(out, "total_system_memory:%llu", static_cast<ull>(system));
@@ -187,8 +192,9 @@ void memory_section(const InfoSource& s, std::string& out) {
   line(out, "maxmemory:%lld", static_cast<ll>(maxmemory));
   line(out, "maxmemory_human:%s", bytes_to_human(static_cast<uint64_t>(maxmemory)).c_str());
   line(out, "maxmemory_policy:%s", policy.c_str());
-  line(out, "allocator_frag_ratio:%.2f", ratio(m.active, m.allocated));
-  line(out, "allocator_frag_bytes:%lld", static_cast<ll>(m.active) - static_cast<ll>(m.allocated));
+  line(out, "allocator_frag_ratio:%.2f", ratio(m.active, m.allocator_allocated));
+  line(out, "allocator_frag_bytes:%lld",
+       static_cast<ll>(m.active) - static_cast<ll>(m.allocator_allocated));
   line(out, "allocator_rss_ratio:%.2f", ratio(m.resident, m.active));
   line(out, "allocator_rss_bytes:%lld", static_cast<ll>(m.resident) - static_cast<ll>(m.active));
   line(out, "rss_overhead_ratio:%.2f", ratio(m.rss, m.resident));
@@ -274,12 +280,15 @@ void stats_section(const InfoSource& s, std::string& out) {
   line(out, "sync_partial_ok:%d", 0);
   line(out, "sync_partial_err:%d", 0);
   line(out, "expired_keys:%llu", static_cast<ull>(s.server.expired_keys()));
-  line(out, "expired_stale_perc:%.2f", 0.0);
-  line(out, "expired_time_cap_reached_count:%d", 0);
-  line(out, "expire_cycle_cpu_milliseconds:%d", 0);
-  line(out, "evicted_keys:%d", 0);
+  line(out, "expired_stale_perc:%.2f", s.server.expired_stale_perc() * 100);
+  line(out, "expired_time_cap_reached_count:%llu",
+       static_cast<ull>(s.server.expired_time_cap_reached()));
+  line(out, "expire_cycle_cpu_milliseconds:%llu",
+       static_cast<ull>(s.server.expire_cycle_cpu_us() / 1000));
+  line(out, "evicted_keys:%llu", static_cast<ull>(s.server.evictor().evicted_keys()));
   line(out, "evicted_clients:%d", 0);
-  line(out, "total_eviction_exceeded_time:%d", 0);
+  line(out, "total_eviction_exceeded_time:%llu",
+       static_cast<ull>(s.server.evictor().exceeded_time_ms()));
   line(out, "current_eviction_exceeded_time:%d", 0);
   line(out, "keyspace_hits:%llu", sum(s, &WorkerStats::keyspace_hits));
   line(out, "keyspace_misses:%llu", sum(s, &WorkerStats::keyspace_misses));

@@ -17,6 +17,7 @@
 #include "server/key_commands.h"
 #include "server/notify.h"
 #include "server/server.h"
+#include "storage/access_stamp.h"
 #include "storage/clock.h"
 #include "storage/glob.h"
 #include "storage/hashing.h"
@@ -204,7 +205,7 @@ void copy_command(CommandContext& c) {
     replacing = d.get() != nullptr;
     copy = storage::rekey_entry(e, dst, true);
   }
-  copy->lru = storage::lru_clock();  // a new value, not an access to the old one
+  copy->lru = storage::initial_access_stamp(c.now);  // a new value, not an access to the old one
   {
     KeyHandle d = locked_handle(c, dst_db, dst);
     d.put(copy);  // replaces (and frees) an existing destination under REPLACE
@@ -341,7 +342,7 @@ const char* type_name(const storage::Entry* e) {
 }
 
 void note_access(storage::Entry* e) {
-  e->lru = storage::lru_clock();
+  storage::touch_entry(e, storage::now_ms());
 }
 
 bool lfu_policy_selected(CommandContext& c) {

@@ -7,6 +7,7 @@
 #include "server/command_help.h"
 #include "server/key_commands.h"
 #include "server/server.h"
+#include "storage/access_stamp.h"
 #include "storage/clock.h"
 
 namespace terndb::server {
@@ -75,9 +76,7 @@ void object_idletime_command(CommandContext& c) {
   c.reply.integer(static_cast<int64_t>(storage::lru_idle_seconds(e->lru, storage::lru_clock())));
 }
 
-// Access frequency is not counted per read yet, so a key reports the counter Redis gives a
-// new value (5), decayed by one for every lfu-decay-time minutes since it was created or
-// last touched.
+// The key's logarithmic access counter after the decay due now (not counted as an access).
 void object_freq_command(CommandContext& c) {
   KeyHandle k = c.open(c.arg(2));
   Entry* e = lookup_or_nil(c, k);
@@ -88,12 +87,8 @@ void object_freq_command(CommandContext& c) {
         "note that when switching between policies at runtime LRU and LFU data will take some "
         "time to adjust.");
   }
-  constexpr int64_t kInitialCounter = 5;
-  const int64_t decay_minutes = c.server.config().num("lfu-decay-time");
-  const int64_t idle_minutes =
-      static_cast<int64_t>(storage::lru_idle_seconds(e->lru, storage::lru_clock()) / 60);
-  const int64_t periods = decay_minutes > 0 ? idle_minutes / decay_minutes : 0;
-  c.reply.integer(periods >= kInitialCounter ? 0 : kInitialCounter - periods);
+  c.reply.integer(
+      storage::lfu_decayed_counter(e->lru, c.now, c.server.config().num("lfu-decay-time")));
 }
 
 void object_help_command(CommandContext& c) {

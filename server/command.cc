@@ -3,6 +3,7 @@
 #include "server/client_state.h"
 #include "server/notify.h"
 #include "server/server.h"
+#include "storage/access_stamp.h"
 #include "storage/clock.h"
 
 namespace terndb::server {
@@ -84,6 +85,7 @@ void register_all_commands(CommandTable& t) {
   register_scripting_commands(t);
   register_pubsub_commands(t);
   register_client_pause_commands(t);
+  register_memory_commands(t);
 }
 
 storage::Keyspace& CommandContext::keyspace() { return server.keyspace(); }
@@ -91,7 +93,7 @@ int CommandContext::db() const { return client.db.load(std::memory_order_relaxed
 
 storage::Entry* CommandContext::lookup_read(storage::KeyHandle& k, bool touch) {
   storage::Entry* e = k.get();
-  if (e && touch) e->lru = storage::lru_clock();  // reads make the key recently used (OBJECT IDLETIME)
+  if (e && touch) storage::touch_entry(e, now);  // LRU stamp or LFU counter, as the policy says
   auto* counter = e ? keyspace_hits : keyspace_misses;
   if (counter) counter->fetch_add(1, std::memory_order_relaxed);
   if (!e) notify_keyspace_event(*this, notify::kKeyMiss, "keymiss", k.key());

@@ -80,6 +80,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // now (an error was written, or the command was postponed).
   bool admit(const CommandSpec& spec, const std::vector<std::string_view>& argv);
   void postpone(const std::vector<std::string_view>& argv);
+  // maxmemory: evicts what it must before the command; false after replying -OOM when
+  // the command may not run.
+  bool memory_admits(const CommandSpec& spec);
   void arm_pause_timer();
   bool has_output() const { return !out_.empty() || !chunks_.empty(); }
   size_t output_size() const { return out_.size() + chunk_bytes_ + writing_.size(); }

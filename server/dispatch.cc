@@ -8,6 +8,7 @@
 #include "server/connection.h"
 #include "server/scripting/script_busy.h"
 #include "server/deferred_post.h"
+#include "server/eviction.h"
 #include "server/monitor.h"
 #include "server/server.h"
 #include "storage/clock.h"
@@ -35,6 +36,17 @@ std::string unknown_command_error(const std::vector<std::string_view>& argv) {
 bool arity_ok(const CommandSpec& spec, size_t argc) {
   int a = spec.arity;
   return (a > 0 && static_cast<size_t>(a) == argc) || (a < 0 && argc >= static_cast<size_t>(-a));
+}
+
+// Over maxmemory with nothing left to evict, Redis refuses the commands that may grow
+// memory, and inside MULTI every command it would queue (the queue itself grows), except
+// the ones that end the transaction or the connection.
+bool refused_when_out_of_memory(const CommandSpec& spec, uint32_t tx_flags, bool in_multi) {
+  const std::string& n = spec.parent ? spec.parent->name : spec.name;
+  if (spec.flags & kCmdDenyOom) return true;
+  if (n == "exec") return tx_flags & kCmdDenyOom;
+  if (in_multi) return n != "discard" && n != "quit" && n != "reset";
+  return false;
 }
 
 // Commands that run at once even between MULTI and EXEC.
@@ -141,6 +153,8 @@ void Connection::execute(const std::vector<std::string_view>& argv) {
       }
       return;
     }
+  } else if (!memory_admits(*spec)) {
+    if (tx.active) tx.failed = true;  // EXEC will answer EXECABORT
   } else if (tx.active && !runs_inside_multi(*spec)) {
     tx.queued.emplace_back(argv.begin(), argv.end());
     state_->multi_count.store(static_cast<int>(tx.queued.size()), std::memory_order_relaxed);
@@ -158,6 +172,22 @@ void Connection::execute(const std::vector<std::string_view>& argv) {
   }
   if (state_->reply_mode == ReplyMode::kSkip) state_->reply_mode = ReplyMode::kOn;
   if (state_->close_after_reply) close_when_flushed_ = true;
+}
+
+bool Connection::memory_admits(const CommandSpec& spec) {
+  bool& oom = oom_before_command();
+  oom = false;
+  Evictor& evictor = server_.evictor();
+  if (evictor.maxmemory() <= 0) return true;
+  oom = evictor.perform_evictions(false) == Evictor::Result::kFail;
+  if (!oom) return true;
+  const uint32_t tx_flags = state_->tx.active ? transaction_flags(server_, state_->tx) : 0;
+  if (!refused_when_out_of_memory(spec, tx_flags, state_->tx.active)) return true;
+  reply_.error(kOomError);
+  state_->last_command.store(&spec, std::memory_order_relaxed);
+  worker_.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
+  worker_.command_stats[spec.id].rejected_calls.fetch_add(1, std::memory_order_relaxed);
+  return false;
 }
 
 void CommandContext::block(BlockRequest&& request) {

@@ -17,6 +17,10 @@ CommandSpec* resolve_command(Server& server, Worker& worker, ClientState& client
                              const std::vector<std::string_view>& argv,
                              protocol::ReplyBuilder& reply);
 
+struct TransactionState;
+// The flags of the commands queued in a transaction, together (EXEC's checks).
+uint32_t transaction_flags(Server& server, const TransactionState& tx);
+
 // Runs a resolved command and records its statistics.
 void invoke_command(CommandContext& ctx, Worker& worker);
 

@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 
@@ -37,6 +38,12 @@ std::string jemalloc_version() {
   return "jemalloc-" + v.substr(0, v.find('-'));
 }
 
+// Bytes of freed objects jemalloc's thread caches hold (all arenas merged; 4096 is
+// MALLCTL_ARENAS_ALL). They count as allocated in stats.allocated.
+uint64_t thread_cached_bytes() {
+  return jemalloc_stat("stats.arenas.4096.tcache_bytes");
+}
+
 uint64_t process_rss() {
   FILE* f = fopen("/proc/self/statm", "r");
   if (!f) return 0;
@@ -54,16 +61,19 @@ MemoryStats sample() {
     uint64_t epoch = 1;
     size_t len = sizeof(epoch);
     mallctl("epoch", &epoch, &len, &epoch, len);
-    s.allocated = jemalloc_stat("stats.allocated");
+    s.allocator_allocated = jemalloc_stat("stats.allocated");
+    s.allocated = s.allocator_allocated - std::min(s.allocator_allocated, thread_cached_bytes());
     s.active = jemalloc_stat("stats.active");
     s.resident = jemalloc_stat("stats.resident");
     s.allocator = jemalloc_version();
   } else if (__sanitizer_get_current_allocated_bytes != nullptr) {
     s.allocated = s.active = s.resident = __sanitizer_get_current_allocated_bytes();
+    s.allocator_allocated = s.allocated;
     s.allocator = "libc";
   } else {
     struct mallinfo2 mi = mallinfo2();
     s.allocated = mi.uordblks + mi.hblkhd;
+    s.allocator_allocated = s.allocated;
     s.active = mi.uordblks + mi.hblkhd;
     s.resident = mi.arena + mi.hblkhd;
     s.allocator = "libc";
@@ -83,6 +93,73 @@ MemoryStats read_memory_stats() {
   while (s.allocated > peak && !g_peak.compare_exchange_weak(peak, s.allocated)) {
   }
   return s;
+}
+
+uint64_t allocated_bytes() {
+  uint64_t allocated;
+  if (jemalloc_present()) {
+    uint64_t epoch = 1;
+    size_t len = sizeof(epoch);
+    mallctl("epoch", &epoch, &len, &epoch, len);
+    allocated = jemalloc_stat("stats.allocated");
+    allocated -= std::min(allocated, thread_cached_bytes());
+  } else {
+    allocated = sample().allocated;
+  }
+  uint64_t peak = g_peak.load(std::memory_order_relaxed);
+  while (allocated > peak && !g_peak.compare_exchange_weak(peak, allocated)) {
+  }
+  return allocated;
+}
+
+namespace {
+constexpr size_t kMaxCountedThreads = 256;
+struct ThreadCounters {
+  std::atomic<const uint64_t*> allocated{nullptr};
+  std::atomic<const uint64_t*> deallocated{nullptr};
+};
+ThreadCounters g_thread_counters[kMaxCountedThreads];
+std::atomic<size_t> g_counted_threads{0};
+}  // namespace
+
+void register_allocating_thread() {
+  if (!jemalloc_present()) return;
+  uint64_t* allocated = nullptr;
+  uint64_t* deallocated = nullptr;
+  size_t len = sizeof(allocated);
+  if (mallctl("thread.allocatedp", &allocated, &len, nullptr, 0) != 0) return;
+  len = sizeof(deallocated);
+  if (mallctl("thread.deallocatedp", &deallocated, &len, nullptr, 0) != 0) return;
+  const size_t slot = g_counted_threads.fetch_add(1);
+  if (slot >= kMaxCountedThreads) return;
+  // Readers skip a slot until both pointers are there.
+  g_thread_counters[slot].deallocated.store(deallocated);
+  g_thread_counters[slot].allocated.store(allocated);
+}
+
+bool thread_counters_available() {
+  return g_counted_threads.load(std::memory_order_relaxed) > 0;
+}
+
+int64_t registered_threads_live_bytes() {
+  // The counters belong to their threads and are written without synchronisation; a
+  // relaxed read of a 64-bit word is what jemalloc's own readers do.
+  int64_t sum = 0;
+  const size_t n = std::min(g_counted_threads.load(std::memory_order_acquire), kMaxCountedThreads);
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t* a = g_thread_counters[i].allocated.load(std::memory_order_relaxed);
+    const uint64_t* d = g_thread_counters[i].deallocated.load(std::memory_order_relaxed);
+    if (!a || !d) continue;
+    sum += static_cast<int64_t>(__atomic_load_n(a, __ATOMIC_RELAXED)) -
+           static_cast<int64_t>(__atomic_load_n(d, __ATOMIC_RELAXED));
+  }
+  return sum;
+}
+
+bool purge_allocator() {
+  if (!jemalloc_present()) return false;
+  // MALLCTL_ARENAS_ALL is 4096 in jemalloc 5.
+  return mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0) == 0;
 }
 
 uint64_t peak_allocated() {

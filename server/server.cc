@@ -9,10 +9,14 @@
 
 #include "server/client_pause.h"
 #include "server/connection.h"
+#include "server/eviction.h"
+#include "server/implicit_delete.h"
 #include "server/log.h"
+#include "server/memory_stats.h"
 #include "server/notify.h"
 #include "server/output_limits.h"
 #include "server/pubsub.h"
+#include "storage/access_stamp.h"
 #include "storage/clock.h"
 #include "storage/encoding_limits.h"
 
@@ -68,6 +72,8 @@ Server::Server(conf::Registry& config)
   }
   pubsub_ = std::make_unique<PubsubRegistry>(*this);
   client_pause_ = std::make_unique<ClientPause>(*keyspace_);
+  evictor_ = std::make_unique<Evictor>(*this);
+  wire_access_policy();
   run_id_ = make_run_id();
   start_time_ms_ = storage::now_ms();
   wire_encoding_limits();
@@ -94,6 +100,38 @@ void Server::wire_encoding_limits() {
     opt->on_change = [opt, target, previous](std::string& err) {
       if (previous && !previous(err)) return false;
       target->store(opt->num.load());
+      return true;
+    };
+  }
+}
+
+// Entries' access stamps mean LRU clock or LFU counter by maxmemory-policy; storage reads
+// the choice and the LFU parameters from storage::access_policy().
+void Server::wire_access_policy() {
+  storage::AccessPolicy& policy = storage::access_policy();
+  conf::Option* opt = config_.find("maxmemory-policy");
+  auto is_lfu = [opt]() {
+    auto p = static_cast<EvictionPolicy>(opt->num.load());
+    return p == EvictionPolicy::kAllkeysLfu || p == EvictionPolicy::kVolatileLfu;
+  };
+  policy.lfu.store(is_lfu());
+  auto previous = opt->on_change;
+  opt->on_change = [is_lfu, previous, &policy](std::string& err) {
+    if (previous && !previous(err)) return false;
+    policy.lfu.store(is_lfu());
+    return true;
+  };
+  const std::pair<const char*, std::atomic<int64_t>*> numbers[] = {
+      {"lfu-log-factor", &policy.lfu_log_factor},
+      {"lfu-decay-time", &policy.lfu_decay_time},
+  };
+  for (auto [name, target] : numbers) {
+    conf::Option* o = config_.find(name);
+    target->store(o->num.load());
+    auto prev = o->on_change;
+    o->on_change = [o, target, prev](std::string& err) {
+      if (prev && !prev(err)) return false;
+      target->store(o->num.load());
       return true;
     };
   }
@@ -301,11 +339,16 @@ void Server::reset_stats() {
     }
   }
   expired_keys_ = 0;
+  expired_stale_perc_ = 0;
+  expired_time_cap_reached_ = 0;
+  expire_cycle_cpu_us_ = 0;
+  evictor_->reset_stats();
 }
 
 void Server::key_expired(int db, std::string_view key) {
   expired_keys_.fetch_add(1, std::memory_order_relaxed);
   notify_keyspace_event(*this, notify::kExpired, "expired", key, db);
+  record_implicit_delete(*this, db, key);
 }
 
 void Server::key_created(int db, std::string_view key) {
@@ -341,13 +384,10 @@ void Server::cron(Worker& w) {
   rotate_output_peaks(now);
   // A CLIENT PAUSE whose time is up ends here (held clients wake on their own timers).
   client_pause_->expire(now);
-  // Active expiry: at most a quarter of each cycle's time (more with higher effort); none
-  // while clients are paused.
-  if (active_expire_enabled.load() && !client_pause_->active()) {
-    int64_t effort = config_.num("active-expire-effort");
-    int64_t budget_us = (1000000 / hz()) * (25 + 2 * (effort - 1)) / 100;
-    keyspace_->active_expire_cycle(now, budget_us);
-  }
+  if (active_expire_enabled.load() && !client_pause_->active()) run_active_expire(now);
+  // Keep the maxmemory figure fresh, and finish evictions a command left at its time bound.
+  evictor_->refresh(storage::now_us());
+  if (evictor_->over_limit()) evictor_->perform_evictions(false);
   // Instantaneous ops/sec over the last 16 samples, as Redis reports it.
   uint64_t ops = total_commands();
   if (last_ops_time_ != 0 && now > last_ops_time_) {
@@ -359,6 +399,25 @@ void Server::cron(Worker& w) {
   }
   last_ops_count_ = ops;
   last_ops_time_ = now;
+}
+
+// Redis's activeExpireCycle parameters for active-expire-effort 1..10: more keys per loop,
+// fewer expired keys tolerated, more of each cron period (25% + 2% per step). None while
+// clients are paused.
+void Server::run_active_expire(int64_t now) {
+  const int64_t effort = std::clamp<int64_t>(config_.num("active-expire-effort"), 1, 10) - 1;
+  storage::Keyspace::ExpireParams params;
+  params.keys_per_loop = static_cast<size_t>(20 + 20 / 4 * effort);
+  params.acceptable_stale_perc = 10 - effort;
+  params.budget_us = (1000000 / hz()) * (25 + 2 * effort) / 100;
+  const int64_t start = storage::now_us();
+  const auto result = keyspace_->active_expire_cycle(now, params);
+  expire_cycle_cpu_us_.fetch_add(static_cast<uint64_t>(storage::now_us() - start));
+  if (result.time_cap_reached) expired_time_cap_reached_.fetch_add(1);
+  const double perc =
+      result.sampled ? static_cast<double>(result.expired) / static_cast<double>(result.sampled)
+                     : 0.0;
+  expired_stale_perc_.store(perc * 0.05 + expired_stale_perc_.load() * 0.95);
 }
 
 void Server::request_shutdown(bool from_signal) {
@@ -384,6 +443,7 @@ int Server::run() {
   for (auto& w : workers_) {
     Worker* wp = w.get();
     w->thread = std::thread([wp]() {
+      register_allocating_thread();  // the maxmemory check reads this thread's counters
       auto guard = asio::make_work_guard(wp->io);
       wp->io.run();
     });

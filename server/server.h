@@ -28,6 +28,7 @@ namespace terndb::server {
 class Connection;
 class PubsubRegistry;
 class ClientPause;
+class Evictor;
 
 // Counters a worker's thread writes and any thread may read (relaxed atomics, no sharing
 // of cache lines between workers).
@@ -86,6 +87,7 @@ class Server : public storage::KeyspaceObserver {
   Worker& worker(size_t i) { return *workers_[i]; }
   PubsubRegistry& pubsub() { return *pubsub_; }
   ClientPause& client_pause() { return *client_pause_; }
+  Evictor& evictor() { return *evictor_; }
 
   // Client registry.
   uint64_t next_client_id() { return next_client_id_.fetch_add(1) + 1; }
@@ -102,6 +104,10 @@ class Server : public storage::KeyspaceObserver {
   uint64_t total_commands() const;
   uint64_t stat_sum(std::atomic<uint64_t> WorkerStats::*field) const;
   uint64_t expired_keys() const { return expired_keys_.load(); }
+  // Active expiry figures for INFO stats, as Redis computes them.
+  double expired_stale_perc() const { return expired_stale_perc_.load(); }
+  uint64_t expired_time_cap_reached() const { return expired_time_cap_reached_.load(); }
+  uint64_t expire_cycle_cpu_us() const { return expire_cycle_cpu_us_.load(); }
   double instantaneous_ops() const;
   void reset_stats();
   const std::string& run_id() const { return run_id_; }
@@ -129,6 +135,8 @@ class Server : public storage::KeyspaceObserver {
   void cron(Worker& w);
   void apply_runtime_config();
   void wire_encoding_limits();
+  void wire_access_policy();
+  void run_active_expire(int64_t now);
 
   conf::Registry& config_;
   std::unique_ptr<storage::Keyspace> keyspace_;
@@ -136,6 +144,7 @@ class Server : public storage::KeyspaceObserver {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<PubsubRegistry> pubsub_;
   std::unique_ptr<ClientPause> client_pause_;
+  std::unique_ptr<Evictor> evictor_;
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> tcp_acceptors_;
   std::unique_ptr<asio::local::stream_protocol::acceptor> unix_acceptor_;
   std::unique_ptr<asio::signal_set> signals_;
@@ -143,6 +152,9 @@ class Server : public storage::KeyspaceObserver {
   std::atomic<uint64_t> next_client_id_{0};
   std::atomic<size_t> connected_clients_{0};
   std::atomic<uint64_t> expired_keys_{0};
+  std::atomic<double> expired_stale_perc_{0};
+  std::atomic<uint64_t> expired_time_cap_reached_{0};
+  std::atomic<uint64_t> expire_cycle_cpu_us_{0};
   std::atomic<bool> shutting_down_{false};
   std::mutex clients_mu_;
   std::unordered_map<uint64_t, ClientEntry> clients_;

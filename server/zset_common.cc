@@ -10,6 +10,7 @@
 
 #include "protocol/numbers.h"
 #include "server/notify.h"
+#include "storage/access_stamp.h"
 #include "storage/clock.h"
 #include "storage/hashing.h"
 
@@ -100,7 +101,7 @@ bool parse_lex_range(std::string_view min, std::string_view max, storage::ZLexRa
 
 storage::Entry* lookup_write(storage::KeyHandle& k) {
   storage::Entry* e = k.get();
-  if (e) e->lru = storage::lru_clock();
+  if (e) storage::touch_entry(e, k.now());
   return e;
 }
 

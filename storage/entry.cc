@@ -6,6 +6,7 @@
 #include <new>
 
 #include "protocol/numbers.h"
+#include "storage/access_stamp.h"
 #include "storage/clock.h"
 
 namespace terndb::storage {
@@ -17,7 +18,7 @@ Entry* alloc_entry(std::string_view key, int64_t expire_at, size_t payload_size)
   auto* e = static_cast<Entry*>(malloc(size));
   if (!e) throw std::bad_alloc();
   e->next = nullptr;
-  e->lru = lru_clock();  // a new value counts as just accessed (OBJECT IDLETIME)
+  e->lru = initial_access_stamp(now_ms());  // a new value counts as just accessed
   e->type = 0;
   e->encoding = 0;
   e->has_expire = has_expire ? 1 : 0;

@@ -1,5 +1,6 @@
 #include "storage/key_handle.h"
 
+#include "storage/access_stamp.h"
 #include "storage/hashing.h"
 
 namespace terndb::storage {
@@ -72,6 +73,12 @@ void KeyHandle::put(Entry* e) {
     return;
   }
   Entry* old = *link_;
+  // An overwritten key keeps its access frequency under LFU, counting the write as one
+  // access, as Redis's lookup for writing does.
+  if (access_policy().lfu.load(std::memory_order_relaxed)) {
+    e->lru = old->lru;
+    touch_entry(e, now_);
+  }
   table_->replace(link_, e);
   seen_version_ = table_->layout_version();
   free_entry(old);

@@ -15,6 +15,7 @@ Keyspace::Keyspace(int databases, unsigned shard_bits)
     auto s = std::make_unique<Shard>();
     s->dbs.resize(static_cast<size_t>(databases));
     s->expire_cursor.assign(static_cast<size_t>(databases), 0);
+    for (Table& t : s->dbs) t.bind_counter(&dataset_bytes_);
     s->rng.seed(0x9e3779b97f4a7c15ull * (i + 1));
     shards_.push_back(std::move(s));
   }
@@ -168,43 +169,59 @@ bool Keyspace::random_key(int db, int64_t now, std::string& out, bool locked) {
   return false;
 }
 
-size_t Keyspace::active_expire_cycle(int64_t now, int64_t budget_us) {
+Keyspace::ExpireResult Keyspace::active_expire_cycle(int64_t now, const ExpireParams& params) {
   const int64_t start = now_us();
-  size_t deleted = 0;
+  ExpireResult result;
   const size_t n = shards_.size();
-  size_t first = expire_shard_cursor_.fetch_add(1, std::memory_order_relaxed) % n;
+  const size_t first = expire_shard_cursor_.load(std::memory_order_relaxed) % n;
+  std::vector<Entry*> expired;
+  expired.reserve(params.keys_per_loop);
   for (size_t k = 0; k < n; ++k) {
-    Shard& s = *shards_[(first + k) % n];
+    const size_t index = (first + k) % n;
+    Shard& s = *shards_[index];
     // A shard someone holds (a script or EXEC holds them all) waits for the next round:
     // the io thread running this must never block behind a long script.
     std::unique_lock<std::mutex> g(s.mu, std::try_to_lock);
     if (!g.owns_lock()) continue;
     for (int db = 0; db < databases_; ++db) {
       Table& t = s.dbs[static_cast<size_t>(db)];
-      if (t.volatile_count() == 0) continue;
       uint64_t& cursor = s.expire_cursor[static_cast<size_t>(db)];
-      // Walk a slice of buckets; collect the expired links first, then delete.
-      size_t buckets = 0;
-      do {
-        std::vector<std::string> expired;
-        cursor = t.scan(cursor, [&](Entry* e) {
-          int64_t exp = e->expire_at();
-          if (exp >= 0 && exp <= now) expired.emplace_back(e->key());
-        });
-        for (auto& key : expired) {
-          Entry** link = t.find(key, hash_key(key));
-          if (link) {
-            expire_entry(s, db, link);
-            ++deleted;
-          }
+      for (int loop = 0; t.volatile_count() > 0; ++loop) {
+        // One loop: up to keys_per_loop volatile keys from consecutive buckets.
+        size_t sampled = 0;
+        size_t buckets = params.keys_per_loop * 20;
+        expired.clear();
+        do {
+          cursor = t.scan(cursor, [&](Entry* e) {
+            if (!e->has_expire) return;
+            ++sampled;
+            if (e->expire_at() <= now) expired.push_back(e);
+          });
+        } while (cursor != 0 && sampled < params.keys_per_loop && --buckets > 0);
+        for (Entry* e : expired) {
+          Entry** link = t.find(e->key(), hash_key(e->key()));
+          if (link) expire_entry(s, db, link);
         }
-        ++buckets;
-      } while (cursor != 0 && buckets < 64);
+        result.sampled += sampled;
+        result.expired += expired.size();
+        if (sampled == 0) break;
+        if (static_cast<int64_t>(expired.size() * 100) <=
+            params.acceptable_stale_perc * static_cast<int64_t>(sampled)) {
+          break;
+        }
+        if ((loop & 15) == 15 && now_us() - start > params.budget_us) break;
+      }
       t.maybe_shrink();
     }
-    if (now_us() - start > budget_us) break;
+    if (now_us() - start > params.budget_us) {
+      // Resume here next time, so every shard gets its turn under a tight budget.
+      expire_shard_cursor_.store(index, std::memory_order_relaxed);
+      result.time_cap_reached = true;
+      return result;
+    }
   }
-  return deleted;
+  expire_shard_cursor_.store(first + 1, std::memory_order_relaxed);
+  return result;
 }
 
 ShardLocks::ShardLocks(Keyspace& ks, const std::vector<size_t>& shard_indices,

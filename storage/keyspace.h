@@ -76,9 +76,26 @@ class Keyspace {
   // A random live key of `db`, or empty.
   bool random_key(int db, int64_t now, std::string& out, bool locked = false);
 
-  // Active expiry: deletes expired keys found by walking tables that hold volatile keys,
-  // for at most `budget_us` microseconds. Returns the number of keys deleted.
-  size_t active_expire_cycle(int64_t now, int64_t budget_us);
+  // Active expiry (Redis's activeExpireCycle, spread over shards): each table holding
+  // volatile keys is walked from where the last cycle stopped, `keys_per_loop` volatile keys
+  // at a time, deleting the expired ones, and again while more than `acceptable_stale_perc`
+  // percent of a loop's keys were expired. The next cycle starts at the shard where this one
+  // ran out of its `budget_us`.
+  struct ExpireParams {
+    size_t keys_per_loop = 20;
+    int64_t acceptable_stale_perc = 10;
+    int64_t budget_us = 25000;
+  };
+  struct ExpireResult {
+    size_t sampled = 0;  // volatile keys looked at
+    size_t expired = 0;  // and deleted
+    bool time_cap_reached = false;
+  };
+  ExpireResult active_expire_cycle(int64_t now, const ExpireParams& params);
+
+  // Bytes of every table (entries, values and bucket arrays), kept by the tables as they
+  // change: the dataset part of used_memory, readable without any lock.
+  int64_t dataset_bytes() const { return dataset_bytes_.load(std::memory_order_relaxed); }
 
   // Deletes an expired entry at *link (hooks notified). Caller holds the shard lock.
   void expire_entry(Shard& s, int db, Entry** link);
@@ -90,6 +107,7 @@ class Keyspace {
   KeyspaceObserver* observer_ = nullptr;
   std::atomic<bool> expire_on_access_{true};
   std::atomic<size_t> expire_shard_cursor_{0};
+  std::atomic<int64_t> dataset_bytes_{0};
 };
 
 // The highest shard index whose lock this thread holds through ShardLocks or

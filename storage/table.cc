@@ -29,21 +29,31 @@ Table::Table(Table&& o) noexcept
       size_(std::exchange(o.size_, 0)),
       volatile_(std::exchange(o.volatile_, 0)),
       bytes_(std::exchange(o.bytes_, 0)) {
+  o.add_counter(-static_cast<int64_t>(memory()));
   ++o.layout_version_;
 }
 
 Table& Table::operator=(Table&& o) noexcept {
   if (this != &o) {
     clear();
+    const int64_t moved = static_cast<int64_t>(o.memory());
     buckets_ = std::exchange(o.buckets_, nullptr);
     mask_ = std::exchange(o.mask_, 0);
     size_ = std::exchange(o.size_, 0);
     volatile_ = std::exchange(o.volatile_, 0);
     bytes_ = std::exchange(o.bytes_, 0);
+    o.add_counter(-moved);
+    add_counter(moved);
   }
   ++layout_version_;
   ++o.layout_version_;
   return *this;
+}
+
+void Table::bind_counter(std::atomic<int64_t>* counter) {
+  add_counter(-static_cast<int64_t>(memory()));
+  counter_ = counter;
+  add_counter(static_cast<int64_t>(memory()));
 }
 
 Entry** Table::find(std::string_view key, uint64_t hash) const {
@@ -70,7 +80,7 @@ void Table::insert(Entry* e, uint64_t hash) {
   *slot = e;
   ++size_;
   if (e->has_expire) ++volatile_;
-  bytes_ += entry_memory(e);
+  add_bytes(static_cast<int64_t>(entry_memory(e)));
   ++layout_version_;
 }
 
@@ -80,8 +90,7 @@ void Table::replace(Entry** link, Entry* e) {
   e->next = old->next;
   *link = e;
   volatile_ += static_cast<size_t>(e->has_expire) - static_cast<size_t>(old->has_expire);
-  bytes_ += entry_memory(e);
-  bytes_ -= entry_memory(old);
+  add_bytes(static_cast<int64_t>(entry_memory(e)) - static_cast<int64_t>(entry_memory(old)));
 }
 
 Entry* Table::unlink(Entry** link) {
@@ -91,7 +100,7 @@ Entry* Table::unlink(Entry** link) {
   e->next = nullptr;
   --size_;
   if (e->has_expire) --volatile_;
-  bytes_ -= entry_memory(e);
+  add_bytes(-static_cast<int64_t>(entry_memory(e)));
   return e;
 }
 
@@ -106,6 +115,7 @@ void Table::maybe_shrink() {
 void Table::clear() {
   ++layout_version_;
   if (!buckets_) return;
+  add_counter(-static_cast<int64_t>(memory()));
   for (size_t i = 0; i <= mask_; ++i) {
     Entry* e = buckets_[i];
     while (e) {
@@ -146,6 +156,8 @@ void Table::resize(size_t new_count) {
     }
     free(buckets_);
   }
+  add_counter((static_cast<int64_t>(new_count) - static_cast<int64_t>(bucket_count())) *
+              static_cast<int64_t>(sizeof(Entry*)));
   buckets_ = nb;
   mask_ = new_mask;
 }
@@ -173,6 +185,20 @@ Entry* Table::random_entry(std::mt19937_64& rng) const {
   Entry* e = head;
   while (pick--) e = e->next;
   return e;
+}
+
+size_t Table::sample(std::mt19937_64& rng, size_t count,
+                     const std::function<void(Entry*)>& fn) const {
+  if (size_ == 0 || count == 0) return 0;
+  size_t found = 0;
+  size_t i = rng() & mask_;
+  for (size_t steps = count * 10; steps > 0 && found < count; --steps, i = (i + 1) & mask_) {
+    for (Entry* e = buckets_[i]; e && found < count; e = e->next) {
+      fn(e);
+      ++found;
+    }
+  }
+  return found;
 }
 
 void Table::for_each(const std::function<void(Entry*)>& fn) const {

@@ -11,6 +11,7 @@
 // Not thread-safe: the owning shard's lock guards it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <random>
@@ -35,6 +36,10 @@ class Table {
   size_t volatile_count() const { return volatile_; }
   // Bytes of entries and values (allocator usable sizes) plus the bucket array.
   size_t memory() const { return bytes_ + bucket_count() * sizeof(Entry*); }
+  // Mirrors every change of memory() into `counter` (the keyspace's dataset total, read
+  // without locks by the maxmemory check). The binding belongs to the Table object, not to
+  // its contents: moving contents in or out moves their bytes between counters.
+  void bind_counter(std::atomic<int64_t>* counter);
 
   // The link (bucket slot or predecessor's `next`) that points at the key's entry, or
   // nullptr. Valid until the table is modified.
@@ -46,7 +51,7 @@ class Table {
   // Unlinks *link's entry and returns it (not freed).
   Entry* unlink(Entry** link);
   // Accounting after an entry was changed in place (APPEND grew it, expiry changed...).
-  void adjust_bytes(int64_t delta) { bytes_ = static_cast<size_t>(static_cast<int64_t>(bytes_) + delta); }
+  void adjust_bytes(int64_t delta) { add_bytes(delta); }
   void adjust_volatile(int64_t delta) {
     volatile_ = static_cast<size_t>(static_cast<int64_t>(volatile_) + delta);
   }
@@ -63,6 +68,11 @@ class Table {
   // Runs fn over every entry (fn must not modify the table).
   void for_each(const std::function<void(Entry*)>& fn) const;
 
+  // Up to `count` entries from consecutive buckets starting at a random one, visiting at
+  // most count * 10 buckets (Redis's dictGetSomeKeys): cheap, and random enough for
+  // eviction and active expiry sampling. Returns how many were passed to fn.
+  size_t sample(std::mt19937_64& rng, size_t count, const std::function<void(Entry*)>& fn) const;
+
   // Shrinks the bucket array when the table became sparse (called after deletions).
   void maybe_shrink();
 
@@ -72,6 +82,13 @@ class Table {
 
  private:
   void resize(size_t new_bucket_count);
+  void add_bytes(int64_t delta) {
+    bytes_ = static_cast<size_t>(static_cast<int64_t>(bytes_) + delta);
+    if (counter_) counter_->fetch_add(delta, std::memory_order_relaxed);
+  }
+  void add_counter(int64_t delta) {
+    if (counter_) counter_->fetch_add(delta, std::memory_order_relaxed);
+  }
   size_t index(uint64_t hash) const { return hash & mask_; }
 
   Entry** buckets_ = nullptr;
@@ -80,6 +97,7 @@ class Table {
   size_t volatile_ = 0;
   size_t bytes_ = 0;
   uint64_t layout_version_ = 0;
+  std::atomic<int64_t>* counter_ = nullptr;
 };
 
 }  // namespace terndb::storage

@@ -55,6 +55,7 @@ struct RunState {
   int resp = 2;                   // redis.setresp
   int64_t now_ms = 0;             // time stands still inside a script, for expiry
   std::string scratch;            // the reply of the command redis.call runs
+  bool wrote = false;             // a write ran: no more -OOM refusals (Redis's rule)
 };
 
 class LuaEngine {

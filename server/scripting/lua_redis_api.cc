@@ -11,6 +11,7 @@
 #include "protocol/numbers.h"
 #include "server/command.h"
 #include "server/dispatch.h"
+#include "server/eviction.h"
 #include "server/log.h"
 #include "server/scripting/lua_engine.h"
 #include "server/scripting/lua_reply.h"
@@ -115,6 +116,11 @@ bool run_command(RunState& run, const std::vector<std::string>& argv, const char
       *refusal = "Write commands are not allowed from read-only scripts.";
       return false;
     }
+    if ((spec->flags & kCmdDenyOom) && oom_before_command() && !run.wrote) {
+      *refusal = "-OOM command not allowed when used memory > 'maxmemory'.";
+      return false;
+    }
+    run.wrote = true;
     // From here on SCRIPT KILL refuses: the dataset may have changed.
     ScriptBusy::instance().note_write();
   }

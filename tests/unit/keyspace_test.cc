@@ -355,7 +355,7 @@ TEST(Keyspace, ActiveExpireCycleRemovesExpiredKeys) {
   for (int i = 0; i < 500; ++i) put_key(ks, 0, "plain:" + std::to_string(i));
   size_t deleted = 0;
   for (int round = 0; round < 10000 && deleted < 1300; ++round) {
-    deleted += ks.active_expire_cycle(kNow, 1'000'000);
+    deleted += ks.active_expire_cycle(kNow, {20, 10, 1'000'000}).expired;
   }
   EXPECT_EQ(deleted, 1300u);
   EXPECT_EQ(obs.expired.size(), 1300u);
@@ -365,7 +365,25 @@ TEST(Keyspace, ActiveExpireCycleRemovesExpiredKeys) {
   EXPECT_TRUE(keyspace_has(ks, 0, "later:1"));
   EXPECT_TRUE(keyspace_has(ks, 0, "plain:1"));
   // Nothing left to expire at this time.
-  EXPECT_EQ(ks.active_expire_cycle(kNow, 1'000'000), 0u);
+  EXPECT_EQ(ks.active_expire_cycle(kNow, {20, 10, 1'000'000}).expired, 0u);
+}
+
+TEST(Keyspace, DatasetBytesFollowTheTables) {
+  Keyspace ks(2, 2);
+  EXPECT_EQ(ks.dataset_bytes(), 0);
+  for (int i = 0; i < 1000; ++i) put_key(ks, i % 2, "k:" + std::to_string(i));
+  int64_t sum = 0;
+  for (size_t i = 0; i < ks.shard_count(); ++i) {
+    for (auto& t : ks.shard(i).dbs) sum += static_cast<int64_t>(t.memory());
+  }
+  EXPECT_EQ(ks.dataset_bytes(), sum);
+  EXPECT_GT(sum, 1000 * 16);
+  ks.swap_db(0, 1);
+  EXPECT_EQ(ks.dataset_bytes(), sum);
+  ks.flush_db(0);
+  EXPECT_LT(ks.dataset_bytes(), sum);
+  ks.flush_all();
+  EXPECT_EQ(ks.dataset_bytes(), 0);
 }
 
 TEST(Glob, WildcardsAndLiterals) {
