@@ -12,6 +12,7 @@
 #include "server/log.h"
 #include "server/notify.h"
 #include "server/output_limits.h"
+#include "server/persistence.h"
 #include "server/pubsub.h"
 #include "storage/clock.h"
 #include "storage/encoding_limits.h"
@@ -68,6 +69,7 @@ Server::Server(conf::Registry& config)
   }
   pubsub_ = std::make_unique<PubsubRegistry>(*this);
   client_pause_ = std::make_unique<ClientPause>(*keyspace_);
+  attach_persistence(*this);
   run_id_ = make_run_id();
   start_time_ms_ = storage::now_ms();
   wire_encoding_limits();
@@ -99,7 +101,7 @@ void Server::wire_encoding_limits() {
   }
 }
 
-Server::~Server() = default;
+Server::~Server() { detach_persistence(*this); }
 
 int64_t Server::hz() const {
   int64_t hz = config_.num("hz");
@@ -338,6 +340,7 @@ void Server::cron(Worker& w) {
     }
   }
   if (w.index != 0) return;
+  persistence_of(*this).cron(now);
   rotate_output_peaks(now);
   // A CLIENT PAUSE whose time is up ends here (held clients wake on their own timers).
   client_pause_->expire(now);
@@ -363,7 +366,10 @@ void Server::cron(Worker& w) {
 
 void Server::request_shutdown(bool from_signal) {
   if (shutting_down_.exchange(true)) return;
-  if (from_signal) logf(LogLevel::kWarning, "Received SIGTERM scheduling shutdown...");
+  if (from_signal) {
+    logf(LogLevel::kWarning, "Received SIGTERM scheduling shutdown...");
+    persistence_of(*this).save_on_exit(persistence_of(*this).has_save_rules());
+  }
   logf(LogLevel::kWarning, "User requested shutdown...");
   for (auto& w : workers_) {
     asio::post(w->io, [&io = w->io]() { io.stop(); });
@@ -371,6 +377,8 @@ void Server::request_shutdown(bool from_signal) {
 }
 
 int Server::run() {
+  // The dataset is loaded before listening: clients never see a partial keyspace.
+  if (!persistence_of(*this).load_at_startup()) return 1;
   start_listeners();
   signals_ = std::make_unique<asio::signal_set>(workers_[0]->io, SIGTERM, SIGINT);
   signals_->async_wait([this](const asio::error_code& ec, int) {
@@ -389,6 +397,16 @@ int Server::run() {
     });
   }
   for (auto& w : workers_) w->thread.join();
+  // No worker runs any more: the final snapshot sees every acknowledged write.
+  Persistence& persistence = persistence_of(*this);
+  persistence.kill_child();
+  if (persistence.save_on_exit()) {
+    logf(LogLevel::kNotice, "Saving the final RDB snapshot before exiting.");
+    std::string err;
+    if (!persistence.save(false, &err)) {
+      logf(LogLevel::kWarning, "Error trying to save the DB, exiting without it.");
+    }
+  }
   // Close everything on the way out; workers no longer run, so this thread owns it all.
   tcp_acceptors_.clear();
   if (unix_acceptor_) {
