@@ -66,11 +66,14 @@ run() {
   local sampler=$!
   start=$(date +%s.%N)
   $CLI -p "$port" bgsave > /dev/null
-  during="$($BENCH -p "$port" -c 50 -n "$REQS" -r "$KEYS" -t get,set --csv | p99_of)"
+  $BENCH -p "$port" -c 50 -n "$REQS" -r "$KEYS" -t get,set --csv > "$dir/during.csv" &
+  local bench=$!
   until [ "$($CLI -p "$port" info persistence | tr -d '\r' | awk -F: '/^rdb_bgsave_in_progress/ {print $2}')" = "0" ]; do
     sleep 0.02
   done
   end=$(date +%s.%N)
+  wait "$bench"
+  during="$(p99_of < "$dir/during.csv")"
   kill "$sampler" 2>/dev/null || true
   wait "$sampler" 2>/dev/null || true
   peak=$(sort -n "$dir/pss.samples" | tail -1)
