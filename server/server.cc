@@ -101,7 +101,9 @@ void Server::wire_encoding_limits() {
   }
 }
 
-Server::~Server() { detach_persistence(*this); }
+Server::~Server() {
+  detach_persistence(*this);
+}
 
 int64_t Server::hz() const {
   int64_t hz = config_.num("hz");
