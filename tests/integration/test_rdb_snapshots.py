@@ -155,24 +155,47 @@ class Snapshots(unittest.TestCase):
         self.assertEqual(s4.client().get("c"), b"3")
 
     def test_kill_9_during_bgsave_keeps_last_complete_snapshot(self):
+        # Database 0 changes only between saves, so its state in each snapshot is known;
+        # database 1 takes transactions during the save, which a snapshot must hold whole.
         rnd = random.Random(9)
         s = self.start("--save", "")
         c = s.client()
         fill(c, 200000)
         c.save()
-        last = c.execute_command("DEBUG", "DIGEST")
+        last = (None, 200000)  # (round, dbsize of database 0) in the last complete snapshot
         for round_ in range(5):
             c.set("round", round_)
             fill(c, 2000, prefix="r%d:" % round_)
-            new = c.execute_command("DEBUG", "DIGEST")
+            new = (str(round_).encode(), c.dbsize())
+            stop = threading.Event()
+
+            def writer(port=s.port):
+                try:
+                    w = __import__("redis").Redis(host="127.0.0.1", port=port, db=1)
+                    n = 0
+                    while not stop.is_set():
+                        n += 1
+                        p = w.pipeline(transaction=True)
+                        p.set("pair:a", n)
+                        p.set("pair:b", n)
+                        p.execute()
+                except Exception:
+                    pass  # the server is killed under it
+
+            th = threading.Thread(target=writer)
+            th.start()
             c.bgsave()
-            time.sleep(rnd.uniform(0.0, 0.4))
+            time.sleep(rnd.uniform(0.0, 0.5))
             s.proc.kill()
             s.proc.wait()
+            stop.set()
+            th.join()
             s = self.start("--save", "")
             c = s.client()
-            got = c.execute_command("DEBUG", "DIGEST")
+            got = (c.get("round"), c.dbsize())
             self.assertIn(got, (last, new), "round %d" % round_)
+            c1 = s.client(db=1)
+            self.assertEqual(c1.get("pair:a"), c1.get("pair:b"), "round %d" % round_)
             self.assertEqual(temp_files(self.dir), [])
             last = got
 
