@@ -65,6 +65,9 @@ bool Connection::admit(const CommandSpec& spec, const std::vector<std::string_vi
     if (spec.name == "exec") f |= transaction_flags(server_, state_->tx);
     if ((f & kCmdWrite) || spec.name == "ping") return reject(Persistence::misconf_error());
   }
+  if (!(spec.flags & kCmdLoading) && persistence_of(server_).loading()) {
+    return reject(Persistence::loading_error());
+  }
   ClientPause& pause = server_.client_pause();
   const bool monitor = state_->monitor.load(std::memory_order_relaxed);
   if (!monitor && !pause.active()) return true;

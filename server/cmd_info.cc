@@ -223,6 +223,7 @@ void persistence_section(const InfoSource& s, std::string& out) {
   line(out, "aof_last_cow_size:%d", 0);
   line(out, "module_fork_in_progress:%d", 0);
   line(out, "module_fork_last_cow_size:%d", 0);
+  persistence_of(s.server).loading_info(out);
 }
 
 void stats_section(const InfoSource& s, std::string& out) {

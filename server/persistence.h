@@ -77,6 +77,12 @@ class Persistence {
   // For SHUTDOWN and the signal path: whether save rules are configured.
   bool has_save_rules() const;
 
+  // The start-up load is running: commands without the loading flag get -LOADING.
+  bool loading() const { return loading_.load(std::memory_order_relaxed); }
+  static const char* loading_error() { return "LOADING Redis is loading the dataset in memory"; }
+  // INFO's loading_* lines, present only while loading (they follow the aof fields).
+  void loading_info(std::string& out) const;
+
   // Changes since the last successful save (write commands that did not fail).
   uint64_t dirty() const;
   int64_t last_save_time() const { return last_save_time_.load(); }
@@ -115,6 +121,10 @@ class Persistence {
 
   std::atomic<bool> scheduled_{false};
   std::atomic<bool> save_on_exit_{false};
+  std::atomic<bool> loading_{false};
+  std::atomic<int64_t> loading_start_ms_{0};
+  std::atomic<uint64_t> loading_total_{0};
+  std::atomic<uint64_t> loading_done_{0};
   std::atomic<uint64_t> writes_at_last_save_{0};
   std::atomic<int64_t> last_save_time_{0};
   std::atomic<int64_t> last_bgsave_try_ms_{0};

@@ -379,8 +379,6 @@ void Server::request_shutdown(bool from_signal) {
 }
 
 int Server::run() {
-  // The dataset is loaded before listening: clients never see a partial keyspace.
-  if (!persistence_of(*this).load_at_startup()) return 1;
   start_listeners();
   signals_ = std::make_unique<asio::signal_set>(workers_[0]->io, SIGTERM, SIGINT);
   signals_->async_wait([this](const asio::error_code& ec, int) {
@@ -390,7 +388,6 @@ int Server::run() {
     w->cron = std::make_unique<asio::steady_timer>(w->io);
     schedule_cron(*w);
   }
-  logf(LogLevel::kNotice, "Ready to accept connections");
   for (auto& w : workers_) {
     Worker* wp = w.get();
     w->thread = std::thread([wp]() {
@@ -398,11 +395,20 @@ int Server::run() {
       wp->io.run();
     });
   }
+  // The dataset loads while clients are already connected: they get -LOADING until it is
+  // complete. A file that cannot be loaded stops the server (the file stays untouched).
+  Persistence& persistence = persistence_of(*this);
+  const bool loaded = persistence.load_at_startup();
+  if (loaded) {
+    logf(LogLevel::kNotice, "Ready to accept connections");
+  } else {
+    shutting_down_.store(true);
+    for (auto& w : workers_) asio::post(w->io, [&io = w->io]() { io.stop(); });
+  }
   for (auto& w : workers_) w->thread.join();
   // No worker runs any more: the final snapshot sees every acknowledged write.
-  Persistence& persistence = persistence_of(*this);
   persistence.kill_child();
-  if (persistence.save_on_exit()) {
+  if (loaded && persistence.save_on_exit()) {
     logf(LogLevel::kNotice, "Saving the final RDB snapshot before exiting.");
     std::string err;
     if (!persistence.save(false, &err)) {
@@ -423,6 +429,7 @@ int Server::run() {
       if (auto c = weak.lock()) conns.push_back(c);
     for (auto& c : conns) c->close();
   }
+  if (!loaded) return 1;
   logf(LogLevel::kWarning, "terndb is now ready to exit, bye bye...");
   return 0;
 }

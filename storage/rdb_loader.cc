@@ -241,6 +241,7 @@ class Loader {
             insert(db, key, std::move(e), item_at);
             ++res_.keys_loaded;
             if (have_mvcc && opt_.on_key_mvcc) opt_.on_key_mvcc(db, key, mvcc);
+            if (opt_.after_key) opt_.after_key();
           } else if (expired) {
             ++res_.keys_expired;
           }

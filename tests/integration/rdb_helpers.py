@@ -10,13 +10,16 @@ import harness
 class TerndbIn(harness._Server):
     """terndb with `dir` set to a directory that outlives the server (restarts load it)."""
 
-    def __init__(self, workdir, *options, threads=2):
+    def __init__(self, workdir, *options, threads=2, wait_loaded=True):
         port = harness.free_port()
         argv = [harness.terndb_binary(), "--port", str(port), "--bind", "127.0.0.1",
                 "--dir", workdir, "--server-threads", str(threads),
                 "--enable-debug-command", "yes"] + [str(o) for o in options]
         log = os.path.join(workdir, "terndb-%d.log" % port)
         super().__init__(argv, port, workdir, log)
+        if wait_loaded:
+            c = self.client()
+            wait_for(lambda: info_field(c, "loading") == "0", 60, "the dataset to load")
 
 
 def info_field(client, name, section="persistence"):

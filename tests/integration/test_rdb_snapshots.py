@@ -241,6 +241,37 @@ class Snapshots(unittest.TestCase):
             redis.stop()
 
 
+class Loading(unittest.TestCase):
+    def test_clients_get_loading_until_the_dataset_is_in(self):
+        d = tempfile.mkdtemp(prefix="terndb-loading-")
+        try:
+            s = TerndbIn(d, "--save", "")
+            c = s.client()
+            fill(c, 20000)
+            c.save()
+            s.stop()
+            # 20000 keys at 100 us each: about two seconds of loading.
+            s = TerndbIn(d, "--save", "", "--key-load-delay", "100", wait_loaded=False)
+            try:
+                raw = s.raw()
+                loading = b"-LOADING Redis is loading the dataset in memory\r\n"
+                self.assertEqual(raw.call("PING"), loading)
+                self.assertEqual(raw.call("GET", "key:1"), loading)
+                info = raw.call("INFO", "persistence").decode()
+                self.assertIn("loading:1\r\n", info)
+                self.assertIn("loading_loaded_perc:", info)
+                self.assertTrue(info.rstrip().split("\r\n")[-1].startswith("loading_eta_seconds:"))
+                self.assertNotIn("Ready to accept connections", s.log())
+                wait_for(lambda: info_field(s.client(), "loading") == "0", 60, "load end")
+                self.assertEqual(raw.call("GET", "key:1"), b"$17\r\nvvvvvvvvvvvvvvvv1\r\n")
+                self.assertNotIn(b"loading_", raw.call("INFO", "persistence"))
+                self.assertIn("Ready to accept connections", s.log())
+            finally:
+                s.stop()
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
 class Misconf(unittest.TestCase):
     def test_misconf_side_by_side_when_dir_disappears(self):
         base = tempfile.mkdtemp(prefix="terndb-misconf-")
