@@ -39,7 +39,8 @@ class Persistence {
   explicit Persistence(Server& server);
   ~Persistence();
 
-  // Start-up, before serving: removes stale temp files and loads `dbfilename` if present.
+  // Start-up (clients get -LOADING meanwhile): removes stale temp files and loads
+  // `dbfilename` if present.
   // False (after logging the offset and reason) when the file exists but cannot be loaded;
   // the file is never modified.
   bool load_at_startup();
