@@ -22,6 +22,7 @@ void save_command(CommandContext& c) {
   if (persistence_of(c.server).child_running()) {
     return c.reply.error("ERR Background save already in progress");
   }
+  persistence_of(c.server).count_save();
   if (!persistence_of(c.server).save(c.all_locked, &err)) return c.reply.error("ERR");
   c.reply.ok();
 }

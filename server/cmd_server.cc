@@ -42,7 +42,16 @@ void flushdb_command(CommandContext& c) {
 
 void flushall_command(CommandContext& c) {
   if (!parse_flush_flags(c)) return;
-  c.keyspace().flush_all(c.all_locked);
+  // As Redis: a save in progress holds the data being flushed, so it is stopped, and with
+  // save rules the empty dataset is saved at once, so a restart cannot bring keys back.
+  Persistence& p = persistence_of(c.server);
+  p.kill_child();
+  const bool save = p.has_save_rules();
+  const bool lock_here = save && !c.all_locked;
+  if (lock_here) c.keyspace().lock_all();
+  c.keyspace().flush_all(c.all_locked || lock_here);
+  if (save) p.save_after_flush(true);
+  if (lock_here) c.keyspace().unlock_all();
   c.reply.ok();
 }
 

@@ -248,6 +248,16 @@ bool Persistence::load_at_startup() {
   return true;
 }
 
+bool Persistence::save_after_flush(bool locked) {
+  // Redis leaves the changes counter as it was before FLUSHALL; the FLUSHALL itself is
+  // counted once it returns, hence the + 1.
+  uint64_t before = dirty();
+  std::string err;
+  if (!save(locked, &err)) return false;
+  writes_at_last_save_.store(writes_at_last_save_.load() + 1 - before);
+  return true;
+}
+
 bool Persistence::reload(std::string* error) {
   std::string file = server_.config().text("dbfilename");
   storage::rdb::FileSource src;
@@ -267,17 +277,22 @@ bool Persistence::reload(std::string* error) {
 }
 
 bool Persistence::save(bool locked, std::string* error) {
-  std::lock_guard<std::mutex> guard(fork_mu_);
+  storage::rdb::WriteOptions opt = write_options();
+  std::string final_name = server_.config().text("dbfilename");
+  storage::Keyspace& ks = server_.keyspace();
+  // Lock order: the shard locks, then fork_mu_ (FLUSHALL saves holding the shard locks).
+  if (!locked) ks.lock_all();
+  std::unique_lock<std::mutex> guard(fork_mu_);
   if (child_running()) {
+    guard.unlock();
+    if (!locked) ks.unlock_all();
     *error = "Background save already in progress";
     return false;
   }
-  storage::rdb::WriteOptions opt = write_options();
-  storage::Keyspace& ks = server_.keyspace();
-  if (!locked) ks.lock_all();
   uint64_t writes = write_count();
   std::string why;
-  bool ok = write_snapshot(ks, opt, temp_name(getpid()), server_.config().text("dbfilename"), &why);
+  bool ok = write_snapshot(ks, opt, temp_name(getpid()), final_name, &why);
+  guard.unlock();
   if (!locked) ks.unlock_all();
   if (!ok) {
     logf(LogLevel::kWarning, "%s", why.c_str());
@@ -288,20 +303,27 @@ bool Persistence::save(bool locked, std::string* error) {
   writes_at_last_save_.store(writes);
   last_save_time_.store(storage::now_ms() / 1000);
   last_bgsave_ok_.store(true);
-  saves_.fetch_add(1);
   return true;
 }
 
 bool Persistence::fork_child(const std::function<int(int err_fd)>& body,
                              std::function<void(bool, const std::string&)> on_done,
                              const std::string& path, std::string* error) {
-  std::lock_guard<std::mutex> guard(fork_mu_);
+  storage::Keyspace& ks = server_.keyspace();
+  // Every shard lock is held around fork(): no thread is inside a shard's tables while
+  // the image is taken. Lock order: the shard locks, then fork_mu_.
+  ks.lock_all();
+  std::unique_lock<std::mutex> guard(fork_mu_);
   if (child_running()) {
+    guard.unlock();
+    ks.unlock_all();
     *error = "Background save already in progress";
     return false;
   }
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) != 0) {
+    guard.unlock();
+    ks.unlock_all();
     *error = std::string("Can't create a pipe for the child: ") + strerror(errno);
     return false;
   }
@@ -314,8 +336,6 @@ bool Persistence::fork_child(const std::function<int(int err_fd)>& body,
   sigaddset(&block, SIGINT);
   pthread_sigmask(SIG_BLOCK, &block, &old);
   const pid_t parent = getpid();
-  storage::Keyspace& ks = server_.keyspace();
-  ks.lock_all();  // no thread is inside a shard's tables while the image is taken
   uint64_t writes = write_count();
   pid_t pid = fork();
   if (pid == 0) {
@@ -366,6 +386,7 @@ bool Persistence::start_bgsave(std::function<void(bool ok, const std::string& pa
     }
     return 0;
   };
+  saves_.fetch_add(1);  // as Redis counts them: every background save it tries
   if (!fork_child(body, std::move(on_done), path, error)) return false;
   logf(LogLevel::kNotice, "Background saving started by pid %d", static_cast<int>(child_pid_));
   return true;
@@ -392,18 +413,32 @@ bool Persistence::start_rdb_to_fd(int fd,
 }
 
 void Persistence::kill_child() {
-  pid_t pid = child_pid_.load();
-  if (pid <= 0) return;
-  ::kill(pid, SIGKILL);
-  int status;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  std::function<void(bool, const std::string&)> done;
+  std::string path;
+  pid_t pid;
+  {
+    std::lock_guard<std::mutex> guard(fork_mu_);
+    pid = child_pid_.load();
+    if (pid <= 0) return;
+    ::kill(pid, SIGKILL);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    ::unlink(temp_name(pid).c_str());
+    if (child_err_fd_ >= 0) ::close(child_err_fd_);
+    child_err_fd_ = -1;
+    done = std::move(on_done_);
+    on_done_ = nullptr;
+    path = child_path_;
+    child_pid_.store(0);
   }
-  ::unlink(temp_name(pid).c_str());
-  child_pid_.store(0);
+  // As with Redis's own kill of its child, the save status is not marked failed.
   logf(LogLevel::kNotice, "Killed the background save child %d", static_cast<int>(pid));
+  if (done) done(false, path);
 }
 
 void Persistence::reap(int64_t now_ms) {
+  std::unique_lock<std::mutex> guard(fork_mu_);  // kill_child may run on another thread
   pid_t pid = child_pid_.load();
   if (pid <= 0) return;
   int status = 0;
@@ -420,15 +455,11 @@ void Persistence::reap(int64_t now_ms) {
     why = "terminated by signal " + std::to_string(WTERMSIG(status));
     ::unlink(temp_name(pid).c_str());
   }
-  std::function<void(bool, const std::string&)> done;
-  std::string path;
-  {
-    std::lock_guard<std::mutex> guard(fork_mu_);
-    done = std::move(on_done_);
-    on_done_ = nullptr;
-    path = child_path_;
-    child_pid_.store(0);
-  }
+  std::function<void(bool, const std::string&)> done = std::move(on_done_);
+  on_done_ = nullptr;
+  std::string path = child_path_;
+  child_pid_.store(0);
+  guard.unlock();
   if (!path.empty()) {
     last_bgsave_seconds_.store((now_ms - child_start_ms_) / 1000);
     if (ok) {
@@ -436,7 +467,6 @@ void Persistence::reap(int64_t now_ms) {
       writes_at_last_save_.store(writes_at_fork_);
       last_save_time_.store(now_ms / 1000);
       last_bgsave_ok_.store(true);
-      saves_.fetch_add(1);
     } else {
       logf(LogLevel::kWarning, "Background saving error%s%s", why.empty() ? "" : ": ", why.c_str());
       last_bgsave_ok_.store(false);

@@ -45,6 +45,12 @@ class Persistence {
   // the file is never modified.
   bool load_at_startup();
 
+  // FLUSHALL with save rules: saves the emptied keyspace (every shard lock held when
+  // `locked`), keeping the changes counter where it was, as Redis does.
+  bool save_after_flush(bool locked);
+  // SAVE counts in rdb_saves (so does every BGSAVE; other saves do not, as in Redis).
+  void count_save() { saves_.fetch_add(1); }
+
   // Loads `dbfilename` into the keyspace (DEBUG RELOAD); false with *error on failure.
   bool reload(std::string* error);
 
@@ -53,8 +59,8 @@ class Persistence {
   bool save(bool locked, std::string* error);
 
   // BGSAVE: forks a child writing `dbfilename`. on_done runs on worker 0's thread when the
-  // child has finished (ok = the file was renamed into place; path = its full path).
-  // False with *error when a save is already running or fork() failed.
+  // child has finished (or on the thread of kill_child) (ok = the file was renamed into place; path
+  // = its full path). False with *error when a save is already running or fork() failed.
   bool start_bgsave(std::function<void(bool ok, const std::string& path)> on_done,
                     std::string* error);
   // Forks a child writing the RDB stream to `fd` (a socket or pipe, for diskless
@@ -64,7 +70,8 @@ class Persistence {
   // BGSAVE SCHEDULE, or BGSAVE inside a transaction: starts at the next check.
   void schedule_bgsave() { scheduled_.store(true); }
   bool child_running() const { return child_pid_.load() > 0; }
-  // Kills a running child and removes its temp file (shutdown).
+  // Kills a running child and removes its temp file (shutdown, FLUSHALL); its on_done runs
+  // here with ok = false.
   void kill_child();
 
   // Reaps a finished child, runs due save rules and scheduled saves. Worker 0's cron.
