@@ -157,7 +157,12 @@ uint64_t Persistence::write_count() const {
 uint64_t Persistence::dirty() const {
   uint64_t now = write_count();
   uint64_t base = writes_at_last_save_.load();
-  return now > base ? now - base : 0;
+  if (now < base) {
+    // CONFIG RESETSTAT zeroed the statistics: count from there, so save rules still fire.
+    writes_at_last_save_.compare_exchange_strong(base, 0);
+    return now;
+  }
+  return now - base;
 }
 
 bool Persistence::writes_refused() const {

@@ -133,7 +133,7 @@ class Persistence {
   std::atomic<int64_t> loading_start_ms_{0};
   std::atomic<uint64_t> loading_total_{0};
   std::atomic<uint64_t> loading_done_{0};
-  std::atomic<uint64_t> writes_at_last_save_{0};
+  mutable std::atomic<uint64_t> writes_at_last_save_{0};
   std::atomic<int64_t> last_save_time_{0};
   std::atomic<int64_t> last_bgsave_try_ms_{0};
   std::atomic<bool> last_bgsave_ok_{true};
