@@ -9,6 +9,8 @@
 #include "server/scripting/script_busy.h"
 #include "server/deferred_post.h"
 #include "server/monitor.h"
+#include "server/propagate.h"
+#include "server/replication.h"
 #include "server/server.h"
 #include "storage/clock.h"
 #include "storage/hashing.h"
@@ -92,7 +94,9 @@ void invoke_command(CommandContext& ctx, Worker& worker) {
   ctx.worker = &worker;
   ctx.client.last_command.store(ctx.spec, std::memory_order_relaxed);
   CommandPostScope posts;  // posts to workers wait until the outermost command returns
+  CommandPropagation propagation(ctx);
   ctx.spec->handler(ctx);
+  propagation.done(std::string_view(*sink).substr(reply_start));
   const bool failed = sink->size() > reply_start && (*sink)[reply_start] == '-';
   const int64_t end_us = storage::now_us();
   CommandStats& cs = worker.command_stats[ctx.spec->id];
@@ -129,6 +133,13 @@ void Connection::execute(const std::vector<std::string_view>& argv) {
     spec = nullptr;
   }
   TransactionState& tx = state_->tx;
+  thread_local std::string refusal;
+  if (spec && replication_refuses(server_, *spec, refusal)) {
+    reply_.error(refusal);
+    worker_.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
+    worker_.command_stats[spec->id].rejected_calls.fetch_add(1, std::memory_order_relaxed);
+    spec = nullptr;
+  }
   if (!spec) {
     if (tx.active) tx.failed = true;  // EXEC will answer EXECABORT
   } else if (!admit(*spec, argv)) {

@@ -9,6 +9,8 @@
 
 #include "server/client_pause.h"
 #include "server/connection.h"
+#include "server/propagate.h"
+#include "server/replication.h"
 #include "server/log.h"
 #include "server/notify.h"
 #include "server/output_limits.h"
@@ -305,6 +307,7 @@ void Server::reset_stats() {
 
 void Server::key_expired(int db, std::string_view key) {
   expired_keys_.fetch_add(1, std::memory_order_relaxed);
+  propagate_expired(db, key);
   notify_keyspace_event(*this, notify::kExpired, "expired", key, db);
 }
 
@@ -343,7 +346,10 @@ void Server::cron(Worker& w) {
   client_pause_->expire(now);
   // Active expiry: at most a quarter of each cycle's time (more with higher effort); none
   // while clients are paused.
-  if (active_expire_enabled.load() && !client_pause_->active()) {
+  Replication::instance().cron(*this);
+  // Replicas leave expiry to their master, which sends DELs.
+  if (active_expire_enabled.load() && !client_pause_->active() &&
+      !Replication::instance().is_replica()) {
     int64_t effort = config_.num("active-expire-effort");
     int64_t budget_us = (1000000 / hz()) * (25 + 2 * (effort - 1)) / 100;
     keyspace_->active_expire_cycle(now, budget_us);
@@ -372,6 +378,7 @@ void Server::request_shutdown(bool from_signal) {
 
 int Server::run() {
   start_listeners();
+  Replication::instance().start(*this);
   signals_ = std::make_unique<asio::signal_set>(workers_[0]->io, SIGTERM, SIGINT);
   signals_->async_wait([this](const asio::error_code& ec, int) {
     if (!ec) request_shutdown(true);

@@ -1,6 +1,7 @@
 #include "storage/key_handle.h"
 
 #include "storage/hashing.h"
+#include "storage/write_order.h"
 
 namespace terndb::storage {
 
@@ -29,6 +30,7 @@ KeyHandle::~KeyHandle() {
 }
 
 void KeyHandle::mark_modified() {
+  note_write();
   if (!shard_->watches.empty()) shard_->watches.touch(db_, key_);
 }
 
