@@ -145,6 +145,8 @@ void StreamLog::place_readers_locked() {
     if (r.placed || r.start_ticket != expected_ticket_) continue;
     r.placed = true;
     r.pos = offset_;
+    // The snapshot does not say which database the stream is in: name it again.
+    selected_db_ = -1;
     if (r.on_placed) r.on_placed(offset_);
     r.on_placed = nullptr;
   }

@@ -222,8 +222,15 @@ void MasterLink::psync() {
     id = "?";
     off = "-1";
   }
+  send(encode({"PSYNC", id, off}));
+  on_psync_reply();
+}
+
+void MasterLink::on_psync_reply() {
   auto self = shared_from_this();
-  command({"PSYNC", id, off}, [self](std::string reply) {
+  read_line([self](std::string reply) {
+    // Newlines keep the link alive while the master prepares the snapshot.
+    if (reply.empty()) return self->on_psync_reply();
     replication::StreamLog& log = stream_log();
     if (reply.rfind("+FULLRESYNC", 0) == 0) {
       char id[64] = {0};
@@ -290,10 +297,11 @@ void MasterLink::read_payload(const std::string& replid, uint64_t offset) {
 void MasterLink::finish_full_sync(const std::string& replid, uint64_t offset, std::string_view rdb) {
   storage::Keyspace& ks = server_.keyspace();
   std::string err;
-  ks.lock_all();
-  ks.flush_all(true);
-  bool ok = load_snapshot(ks, rdb, &err);
-  ks.unlock_all();
+  size_t keys = 0;
+  logf(LogLevel::kNotice, "MASTER <-> REPLICA sync: Flushing old data");
+  ks.flush_all();
+  logf(LogLevel::kNotice, "MASTER <-> REPLICA sync: Loading DB in memory");
+  bool ok = load_snapshot(ks, rdb, &err, &keys);
   std::string().swap(payload_);
   if (!ok) return fail("failed loading the master's RDB: " + err);
   replication::StreamLog& log = stream_log();

@@ -45,6 +45,7 @@ class MasterLink : public std::enable_shared_from_this<MasterLink> {
   void read_more(std::function<void()> then);
   void handshake();
   void psync();
+  void on_psync_reply();
   void read_payload_header(const std::string& replid, uint64_t offset);
   void read_payload(const std::string& replid, uint64_t offset);
   void finish_full_sync(const std::string& replid, uint64_t offset, std::string_view rdb);

@@ -1,42 +1,36 @@
 #include "server/repl_snapshot.h"
 
-#include <unistd.h>
-
-#include <cerrno>
+#include "server/version.h"
+#include "storage/clock.h"
+#include "storage/rdb_loader.h"
+#include "storage/rdb_writer.h"
 
 namespace terndb::server {
-namespace {
 
-bool write_all(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
-
-}  // namespace
-
-bool write_snapshot(storage::Keyspace& ks, int fd, std::string* error) {
-  (void)ks;
-  // An empty RDB with its checksum left out (zero), which loaders accept.
-  static const char kEmpty[] = "REDIS0010\xff\0\0\0\0\0\0\0\0";
-  if (!write_all(fd, kEmpty, sizeof(kEmpty) - 1)) {
-    if (error) *error = "write failed";
+bool write_snapshot(storage::Keyspace& ks, int fd, const std::string& replid, uint64_t offset,
+                    std::string* error) {
+  storage::rdb::FdSink sink(fd);
+  storage::rdb::WriteOptions opt;
+  opt.aux = storage::rdb::standard_aux(kRedisCompatVersion, 0, replid,
+                                       static_cast<int64_t>(offset), 0);
+  if (!storage::rdb::write_rdb(ks, sink, opt, error)) return false;
+  if (!sink.flush()) {
+    if (error) *error = sink.error();
     return false;
   }
   return true;
 }
 
-bool load_snapshot(storage::Keyspace& ks, std::string_view rdb, std::string* error) {
-  (void)ks;
-  if (rdb.size() < 9 || rdb.substr(0, 5) != "REDIS") {
-    if (error) *error = "not an RDB";
+bool load_snapshot(storage::Keyspace& ks, std::string_view rdb, std::string* error,
+                   size_t* keys_loaded) {
+  storage::rdb::MemorySource src(rdb);
+  storage::rdb::LoadOptions opt;
+  opt.drop_expired = false;
+  opt.now_ms = storage::now_ms();
+  storage::rdb::LoadResult res = storage::rdb::load_rdb(src, ks, opt);
+  if (keys_loaded) *keys_loaded = res.keys_loaded;
+  if (!res.ok) {
+    if (error) *error = res.reason + " at offset " + std::to_string(res.offset);
     return false;
   }
   return true;

@@ -67,13 +67,16 @@ void ReplicaLink::start_full_sync(std::string pending_out, std::string pending_i
   storage::Keyspace& ks = server_.keyspace();
   // The snapshot point: with every shard locked, all writes with a lower ticket are in
   // the data and none with a higher one; the stream for this replica starts there.
+  const std::string replid = log.replid();
   ks.lock_all();
   const uint64_t ticket = replication::StreamLog::next_ticket();
   pid_t pid = ::fork();
   if (pid == 0) {
     ::close(fds[0]);
     std::string err;
-    bool ok = write_snapshot(ks, fds[1], &err);
+    // The offset is not known yet here (writes before the snapshot point may still be on
+    // their way to the log); the replica takes it from +FULLRESYNC.
+    bool ok = write_snapshot(ks, fds[1], replid, 0, &err);
     ::_exit(ok ? 0 : 1);
   }
   ks.unlock_all();
@@ -136,6 +139,7 @@ void ReplicaLink::snapshot_finished() {
   logf(LogLevel::kNotice, "Synchronization with replica %s succeeded", addr_.c_str());
   state_ = 2;
   if (hello_.capa_eof) {
+    await_ack_ = true;
     write_raw(eof_mark_);
   } else {
     std::string payload = "$" + std::to_string(disk_payload_.size()) + "\r\n";
@@ -182,7 +186,7 @@ void ReplicaLink::after_write() {
       if (hello_.capa_eof) forward_snapshot();
       return;
     }
-    if (state_ != 2) return;
+    if (state_ != 2 || await_ack_) return;
     if (!stream_log().read(this, kStreamChunk, out_)) return close();
     if (out_.empty()) return;
   }
@@ -227,6 +231,10 @@ void ReplicaLink::read_acks() {
             if (off > self->ack_offset_.load()) self->ack_offset_ = off;
             self->last_ack_ms_ = storage::now_ms();
             Replication::instance().on_ack();
+            if (self->await_ack_) {
+              self->await_ack_ = false;
+              self->after_write();
+            }
           }
         }
       }

@@ -59,6 +59,9 @@ class ReplicaLink : public replication::StreamReader,
   std::atomic<uint64_t> ack_offset_{0};
   std::atomic<int64_t> last_ack_ms_{0};
   bool closed_ = false;
+  // After an EOF-marked snapshot the stream waits for the replica's first ACK, as Redis
+  // does: the replica looks for the marker at the end of what it read.
+  bool await_ack_ = false;
   bool writing_ = false;
   std::string out_;       // queued for writing
   std::string writing_buf_;
