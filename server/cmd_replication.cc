@@ -97,9 +97,7 @@ void replicaof_command(CommandContext& c) {
     return c.reply.ok();
   }
   int64_t port;
-  if (!protocol::parse_int64(c.arg(2), port) || port < 0 || port > 65535) {
-    return c.reply.error("ERR Invalid master port");
-  }
+  if (!protocol::parse_int64(c.arg(2), port)) return c.not_integer();
   std::string host(c.arg(1));
   MasterView v = repl.master_view();
   if (v.configured && v.host == host && v.port == port) {
