@@ -5,7 +5,7 @@ fixed write rate.
     /usr/bin/python3 bench/repl_figures.py [--keys 1000000] [--rate 50000] [--seconds 10]
         [--replica terndb|redis] [--master terndb|redis]
 
-Full sync: the master is filled with DEBUG POPULATE, a replica is started with --replicaof,
+Full sync: the master is filled with N string keys (MSET), a replica is started with --replicaof,
 and the time until its master_link_status is up is reported. Lag: a writer sends SETs at
 --rate per second in 5 ms batches, each batch ending with SET lag:probe <send time>; a
 reader polls the replica for the probe and records, per new value, now - send time.
@@ -31,7 +31,14 @@ def start(kind, *opts):
 def full_sync(args):
     master = start(args.master)
     mc = master.client()
-    mc.execute_command("DEBUG", "POPULATE", args.keys)
+    for start_at in range(0, args.keys, 10000):
+        p = mc.pipeline(transaction=False)
+        for b in range(start_at, min(args.keys, start_at + 10000), 1000):
+            kv = []
+            for i in range(b, min(args.keys, b + 1000)):
+                kv += ["key:%d" % i, "value:%d" % i]
+            p.execute_command("MSET", *kv)
+        p.execute()
     t0 = time.time()
     replica = start(args.replica, "--replicaof", "127.0.0.1", master.port)
     rc = replica.client()

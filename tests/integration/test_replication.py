@@ -39,6 +39,13 @@ class ReplicationTest(unittest.TestCase):
         self.servers.append(srv)
         return srv
 
+    def link_up(self, replica, master, timeout=60.0):
+        try:
+            wait_link_up(replica.client(), timeout)
+        except AssertionError:
+            raise AssertionError("replica link not up; replica log:\n%s\nmaster log:\n%s" %
+                                 (replica.log()[-4000:], master.log()[-4000:]))
+
     def run_sync_scenario(self, master, make_replica):
         mc = master.client()
         mixed_writes(mc, WRITES // 3, seed=1)
@@ -47,7 +54,7 @@ class ReplicationTest(unittest.TestCase):
         rc = replica.client()
         for t in threads:
             t.join()
-        wait_link_up(rc)
+        self.link_up(replica, master)
         mixed_writes(mc, WRITES // 3, seed=7)
         wait_caught_up(mc, rc)
         self.assertNotEqual(digest(mc), b"0" * 40)
@@ -173,6 +180,32 @@ class ReplicationTest(unittest.TestCase):
         role = mc.execute_command("ROLE")
         self.assertEqual(role[0], b"master")
         self.assertEqual(len(role[2]), 1)
+
+    def test_masterauth(self):
+        master = self.start(redis("--requirepass", "s3cret"))
+        mc = master.client(password="s3cret")
+        mixed_writes(mc, 3000, seed=31)
+        replica = self.start(terndb("--replicaof", "127.0.0.1", master.port,
+                                    "--masterauth", "s3cret"))
+        rc = replica.client()
+        self.link_up(replica, master)
+        wait_caught_up(mc, rc)
+        self.assertEqual(digest(mc), digest(rc))
+
+    def test_stale_data_refused_while_link_is_down(self):
+        from harness import free_port
+        replica = self.start(terndb("--replicaof", "127.0.0.1", free_port()))
+        replica.client().config_set("replica-serve-stale-data", "no")
+        raw = replica.raw()
+        raw.send(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n")
+        self.assertEqual(raw._line(), b"-MASTERDOWN Link with MASTER is down and "
+                         b"replica-serve-stale-data is set to 'no'.\r\n")
+        raw.send(b"*1\r\n$4\r\nPING\r\n")
+        self.assertEqual(raw._line(), b"-MASTERDOWN Link with MASTER is down and "
+                         b"replica-serve-stale-data is set to 'no'.\r\n")
+        raw.send(b"*3\r\n$9\r\nREPLICAOF\r\n$2\r\nNO\r\n$3\r\nONE\r\n")
+        self.assertEqual(raw._line(), b"+OK\r\n")
+        raw.close()
 
 
 if __name__ == "__main__":
