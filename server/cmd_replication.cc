@@ -28,6 +28,9 @@ void replconf_command(CommandContext& c) {
       int64_t port;
       if (!protocol::parse_int64(val, port)) return c.not_integer();
       hello.listening_port = static_cast<int>(port);
+      // A replica is on its way: writes start taking tickets now, a round trip before
+      // PSYNC takes the snapshot, so no write that began untracked ends after it.
+      stream_log().activate();
     } else if (eq(opt, "ip-address")) {
       hello.ip_address = std::string(val);
     } else if (eq(opt, "capa")) {
@@ -187,11 +190,17 @@ void register_replication_commands(CommandTable& t) {
                      replicaof_command, "server", "1.0.0",
                      "Sets a Redis server as a replica of another, or promotes it to being a "
                      "master."));
-  t.add(make_command("role", 1, kCmdNoscript | kCmdLoading | kCmdStale | kCmdFast, 0, 0, 0,
-                     role_command, "server", "2.8.12", "Returns the replication role."));
-  t.add(make_command("wait", 3, kCmdNoscript, 0, 0, 0, wait_command, "generic", "3.0.0",
-                     "Blocks until the asynchronous replication of all preceding write "
-                     "commands sent by the connection are completed."));
+  CommandSpec role = make_command("role", 1, kCmdNoscript | kCmdLoading | kCmdStale | kCmdFast,
+                                  0, 0, 0, role_command, "server", "2.8.12",
+                                  "Returns the replication role.");
+  role.acl_categories = {"@admin", "@dangerous"};
+  t.add(std::move(role));
+  CommandSpec wait = make_command("wait", 3, kCmdNoscript, 0, 0, 0, wait_command, "generic",
+                                  "3.0.0",
+                                  "Blocks until the asynchronous replication of all preceding "
+                                  "write commands sent by the connection are completed.");
+  wait.acl_categories = {"@connection"};
+  t.add(std::move(wait));
 }
 
 }  // namespace terndb::server

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "server/command.h"
+#include "server/replication.h"
 
 namespace terndb::server {
 namespace {
@@ -42,6 +43,11 @@ void PropagationBatch::finish() {
     storage::take_write_ticket(slot_);
   } else {
     if (slot_.ticket == 0) return;
+    // A writable replica's own writes stay local, as in Redis: our stream is our master's.
+    if (Replication::instance().is_replica()) {
+      stream_log().submit(slot_.ticket, replication::StreamBatch{});
+      return;
+    }
     if (!before_.empty()) batch_.items.insert(batch_.items.begin(), before_.begin(), before_.end());
     batch_.transaction = transaction_ || batch_.items.size() > 1;
   }
