@@ -13,7 +13,9 @@ bool iequals(std::string_view a, const char* b) {
   return a.size() == strlen(b) && strncasecmp(a.data(), b, a.size()) == 0;
 }
 
-Argv copy_argv(const std::vector<std::string_view>& argv) { return Argv(argv.begin(), argv.end()); }
+Argv copy_argv(const std::vector<std::string_view>& argv) {
+  return Argv(argv.begin(), argv.end());
+}
 
 // Reads one RESP value at `pos`, appending its scalar elements to `out`.
 bool read_value(std::string_view r, size_t& pos, std::vector<std::string>& out, int depth) {
@@ -161,7 +163,8 @@ bool propagates_effects_only(std::string_view name) {
          name == "evalsha_ro" || name == "fcall" || name == "fcall_ro";
 }
 
-std::vector<Argv> rewrite_for_stream(std::string_view name, const std::vector<std::string_view>& argv,
+std::vector<Argv> rewrite_for_stream(std::string_view name,
+                                     const std::vector<std::string_view>& argv,
                                      std::string_view reply, int64_t now_ms) {
   if (name == "set" && argv.size() > 3) return rewrite_set(argv, now_ms);
   if ((name == "setex" || name == "psetex") && argv.size() == 4) {

@@ -19,7 +19,8 @@ using Argv = std::vector<std::string>;
 
 // The commands to propagate for `argv` (lower-case name in `name`), which changed the
 // keyspace at `now_ms` and answered `reply` (RESP2 or RESP3). Usually argv itself.
-std::vector<Argv> rewrite_for_stream(std::string_view name, const std::vector<std::string_view>& argv,
+std::vector<Argv> rewrite_for_stream(std::string_view name,
+                                     const std::vector<std::string_view>& argv,
                                      std::string_view reply, int64_t now_ms);
 
 // Commands that run other commands (EXEC, scripts): what they ran is propagated, not them.

@@ -272,9 +272,9 @@ void StreamLog::attach_at_ticket(const std::shared_ptr<StreamReader>& r, uint64_
 
 void StreamLog::detach(const StreamReader* r) {
   std::lock_guard<std::mutex> g(mu_);
-  readers_.erase(std::remove_if(readers_.begin(), readers_.end(),
-                                [r](const Reader& x) { return x.key == r; }),
-                 readers_.end());
+  readers_.erase(
+      std::remove_if(readers_.begin(), readers_.end(), [r](const Reader& x) { return x.key == r; }),
+      readers_.end());
 }
 
 bool StreamLog::read(const StreamReader* r, size_t max, std::string& out) {

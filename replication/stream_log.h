@@ -58,8 +58,8 @@ class StreamLog {
   // Identity and position, as PSYNC and INFO replication name them.
   std::string replid() const;
   std::string replid2() const;
-  int64_t second_offset() const;  // second_repl_offset, -1 when there is no replid2
-  uint64_t offset() const;        // master_repl_offset: bytes ever appended
+  int64_t second_offset() const;        // second_repl_offset, -1 when there is no replid2
+  uint64_t offset() const;              // master_repl_offset: bytes ever appended
   uint64_t backlog_first_byte() const;  // repl_backlog_first_byte_offset
   uint64_t backlog_histlen() const;
   bool backlog_active() const;
@@ -131,8 +131,8 @@ class StreamLog {
   std::string replid_;
   std::string replid2_;
   int64_t second_offset_ = -1;
-  uint64_t offset_ = 0;       // bytes ever appended
-  std::string buf_;           // the bytes (offset_ - buf_.size(), offset_]
+  uint64_t offset_ = 0;  // bytes ever appended
+  std::string buf_;      // the bytes (offset_ - buf_.size(), offset_]
   uint64_t backlog_size_ = 1024 * 1024;
   uint64_t reader_limit_ = 256ull * 1024 * 1024;
   bool active_ = false;

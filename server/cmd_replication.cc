@@ -91,7 +91,9 @@ void psync_command(CommandContext& c) {
   start_sync(c, std::string(c.arg(1)), off, true);
 }
 
-void sync_command(CommandContext& c) { start_sync(c, "?", -1, false); }
+void sync_command(CommandContext& c) {
+  start_sync(c, "?", -1, false);
+}
 
 void replicaof_command(CommandContext& c) {
   Replication& repl = Replication::instance();
@@ -162,13 +164,13 @@ void wait_command(CommandContext& c) {
   c.block(std::move(req));
   std::weak_ptr<Connection> weak = c.connection->weak_from_this();
   Worker* worker = c.worker;
-  repl.wait_for_acks(Replication::AckWaiter{
-      offset, static_cast<int>(numreplicas), [weak, worker](int) {
-        asio::post(worker->io, [weak]() {
-          if (auto conn = weak.lock()) conn->unblock("");
-        });
-        return true;
-      }});
+  repl.wait_for_acks(
+      Replication::AckWaiter{offset, static_cast<int>(numreplicas), [weak, worker](int) {
+                               asio::post(worker->io, [weak]() {
+                                 if (auto conn = weak.lock()) conn->unblock("");
+                               });
+                               return true;
+                             }});
   repl.request_acks();
 }
 
@@ -179,8 +181,8 @@ void register_replication_commands(CommandTable& t) {
   t.add(make_command("replconf", -1, kAdmin | kCmdLoading | kCmdStale | kCmdAllowBusy, 0, 0, 0,
                      replconf_command, "server", "3.0.0",
                      "An internal command for configuring the replication stream."));
-  t.add(make_command("psync", -3, kAdmin | kCmdNoMulti | kCmdNoAsyncLoading, 0, 0, 0,
-                     psync_command, "server", "2.8.0", "An internal command used in replication."));
+  t.add(make_command("psync", -3, kAdmin | kCmdNoMulti | kCmdNoAsyncLoading, 0, 0, 0, psync_command,
+                     "server", "2.8.0", "An internal command used in replication."));
   t.add(make_command("sync", 1, kAdmin | kCmdNoMulti | kCmdNoAsyncLoading, 0, 0, 0, sync_command,
                      "server", "1.0.0", "An internal command used in replication."));
   t.add(make_command("replicaof", 3, kAdmin | kCmdStale | kCmdNoAsyncLoading, 0, 0, 0,
@@ -190,15 +192,15 @@ void register_replication_commands(CommandTable& t) {
                      replicaof_command, "server", "1.0.0",
                      "Sets a Redis server as a replica of another, or promotes it to being a "
                      "master."));
-  CommandSpec role = make_command("role", 1, kCmdNoscript | kCmdLoading | kCmdStale | kCmdFast,
-                                  0, 0, 0, role_command, "server", "2.8.12",
-                                  "Returns the replication role.");
+  CommandSpec role =
+      make_command("role", 1, kCmdNoscript | kCmdLoading | kCmdStale | kCmdFast, 0, 0, 0,
+                   role_command, "server", "2.8.12", "Returns the replication role.");
   role.acl_categories = {"@admin", "@dangerous"};
   t.add(std::move(role));
-  CommandSpec wait = make_command("wait", 3, kCmdNoscript, 0, 0, 0, wait_command, "generic",
-                                  "3.0.0",
-                                  "Blocks until the asynchronous replication of all preceding "
-                                  "write commands sent by the connection are completed.");
+  CommandSpec wait =
+      make_command("wait", 3, kCmdNoscript, 0, 0, 0, wait_command, "generic", "3.0.0",
+                   "Blocks until the asynchronous replication of all preceding "
+                   "write commands sent by the connection are completed.");
   wait.acl_categories = {"@connection"};
   t.add(std::move(wait));
 }

@@ -104,20 +104,21 @@ void MasterLink::connect() {
   auto self = shared_from_this();
   uint64_t gen = ++generation_;
   std::string host = host_;
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   // The name is resolved at every connect: a peer's address may change between them.
-  resolver_.async_resolve(host, std::to_string(port_),
-                          [self, gen](const asio::error_code& ec,
-                                      asio::ip::tcp::resolver::results_type results) {
-                            if (gen != self->generation_) return;
-                            if (ec) return self->fail("cannot resolve: " + ec.message());
-                            auto eps = std::make_shared<std::vector<asio::ip::tcp::endpoint>>();
-                            for (auto& r : results) eps->push_back(r.endpoint());
-                            std::stable_sort(eps->begin(), eps->end(), [](auto& a, auto& b) {
-                              return a.address().is_v6() && !b.address().is_v6();
-                            });
-                            self->try_endpoint(eps, 0);
-                          });
+  resolver_.async_resolve(
+      host, std::to_string(port_),
+      [self, gen](const asio::error_code& ec, asio::ip::tcp::resolver::results_type results) {
+        if (gen != self->generation_) return;
+        if (ec) return self->fail("cannot resolve: " + ec.message());
+        auto eps = std::make_shared<std::vector<asio::ip::tcp::endpoint>>();
+        for (auto& r : results) eps->push_back(r.endpoint());
+        std::stable_sort(eps->begin(), eps->end(), [](auto& a, auto& b) {
+          return a.address().is_v6() && !b.address().is_v6();
+        });
+        self->try_endpoint(eps, 0);
+      });
 }
 
 void MasterLink::try_endpoint(std::shared_ptr<std::vector<asio::ip::tcp::endpoint>> eps, size_t i) {
@@ -145,25 +146,27 @@ void MasterLink::send(std::string bytes) {
   out_.clear();
   auto self = shared_from_this();
   uint64_t gen = generation_;
-  asio::async_write(socket_, asio::buffer(writing_buf_), [self, gen](const asio::error_code& ec, size_t) {
-    if (gen != self->generation_) return;
-    self->writing_ = false;
-    if (ec) return self->fail("write error");
-    if (!self->out_.empty()) self->send("");
-  });
+  asio::async_write(socket_, asio::buffer(writing_buf_),
+                    [self, gen](const asio::error_code& ec, size_t) {
+                      if (gen != self->generation_) return;
+                      self->writing_ = false;
+                      if (ec) return self->fail("write error");
+                      if (!self->out_.empty()) self->send("");
+                    });
 }
 
 void MasterLink::read_more(std::function<void()> then) {
   auto self = shared_from_this();
   uint64_t gen = generation_;
-  socket_.async_read_some(asio::buffer(buf_), [self, gen, then](const asio::error_code& ec, size_t n) {
-    if (gen != self->generation_) return;
-    if (ec || n == 0) return self->fail("connection lost");
-    self->last_io_ms_ = storage::now_ms();
-    self->worker_.stats.net_input_bytes.fetch_add(n, std::memory_order_relaxed);
-    self->in_.append(self->buf_, n);
-    then();
-  });
+  socket_.async_read_some(
+      asio::buffer(buf_), [self, gen, then](const asio::error_code& ec, size_t n) {
+        if (gen != self->generation_) return;
+        if (ec || n == 0) return self->fail("connection lost");
+        self->last_io_ms_ = storage::now_ms();
+        self->worker_.stats.net_input_bytes.fetch_add(n, std::memory_order_relaxed);
+        self->in_.append(self->buf_, n);
+        then();
+      });
 }
 
 void MasterLink::read_line(std::function<void(std::string)> on_line) {
@@ -285,7 +288,8 @@ void MasterLink::read_payload(const std::string& replid, uint64_t offset) {
       return finish_full_sync(replid, offset, payload_);
     }
   } else {
-    size_t take = static_cast<size_t>(std::min<uint64_t>(in_.size(), payload_len_ - payload_.size()));
+    size_t take =
+        static_cast<size_t>(std::min<uint64_t>(in_.size(), payload_len_ - payload_.size()));
     payload_.append(in_, 0, take);
     in_.erase(0, take);
     if (payload_.size() == payload_len_) return finish_full_sync(replid, offset, payload_);
@@ -294,7 +298,8 @@ void MasterLink::read_payload(const std::string& replid, uint64_t offset) {
   read_more([self, replid, offset]() { self->read_payload(replid, offset); });
 }
 
-void MasterLink::finish_full_sync(const std::string& replid, uint64_t offset, std::string_view rdb) {
+void MasterLink::finish_full_sync(const std::string& replid, uint64_t offset,
+                                  std::string_view rdb) {
   storage::Keyspace& ks = server_.keyspace();
   std::string err;
   size_t keys = 0;

@@ -17,7 +17,9 @@ replication::StreamLog& stream_log() {
   return log;
 }
 
-PropagationBatch* PropagationBatch::current() { return t_batch; }
+PropagationBatch* PropagationBatch::current() {
+  return t_batch;
+}
 
 PropagationBatch::PropagationBatch(bool raw) : raw_(raw) {
   if (!storage::write_sequence().enabled.load(std::memory_order_relaxed)) return;
@@ -28,7 +30,9 @@ PropagationBatch::PropagationBatch(bool raw) : raw_(raw) {
   t_batch = this;
 }
 
-PropagationBatch::~PropagationBatch() { finish(); }
+PropagationBatch::~PropagationBatch() {
+  finish();
+}
 
 void PropagationBatch::finish() {
   if (!active_) return;

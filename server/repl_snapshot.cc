@@ -11,8 +11,8 @@ bool write_snapshot(storage::Keyspace& ks, int fd, const std::string& replid, ui
                     std::string* error) {
   storage::rdb::FdSink sink(fd);
   storage::rdb::WriteOptions opt;
-  opt.aux = storage::rdb::standard_aux(kRedisCompatVersion, 0, replid,
-                                       static_cast<int64_t>(offset), 0);
+  opt.aux =
+      storage::rdb::standard_aux(kRedisCompatVersion, 0, replid, static_cast<int64_t>(offset), 0);
   if (!storage::rdb::write_rdb(ks, sink, opt, error)) return false;
   if (!sink.flush()) {
     if (error) *error = sink.error();

@@ -153,7 +153,8 @@ void ReplicaLink::start_continue(uint64_t offset, bool send_replid, std::string 
                                  std::string pending_in) {
   out_ = std::move(pending_out);
   in_ = std::move(pending_in);
-  out_ += send_replid ? "+CONTINUE " + stream_log().replid() + "\r\n" : std::string("+CONTINUE\r\n");
+  out_ +=
+      send_replid ? "+CONTINUE " + stream_log().replid() + "\r\n" : std::string("+CONTINUE\r\n");
   ack_offset_ = offset;
   state_ = 2;
   Replication::instance().add_replica(shared_from_this());
@@ -194,17 +195,20 @@ void ReplicaLink::after_write() {
   writing_buf_.swap(out_);
   out_.clear();
   auto self = shared_from_this();
-  asio::async_write(socket_, asio::buffer(writing_buf_), [self](const asio::error_code& ec, size_t n) {
-    self->writing_ = false;
-    if (self->closed_) return;
-    if (ec) return self->close();
-    self->worker_.stats.net_output_bytes.fetch_add(n, std::memory_order_relaxed);
-    self->writing_buf_.clear();
-    self->after_write();
-  });
+  asio::async_write(socket_, asio::buffer(writing_buf_),
+                    [self](const asio::error_code& ec, size_t n) {
+                      self->writing_ = false;
+                      if (self->closed_) return;
+                      if (ec) return self->close();
+                      self->worker_.stats.net_output_bytes.fetch_add(n, std::memory_order_relaxed);
+                      self->writing_buf_.clear();
+                      self->after_write();
+                    });
 }
 
-void ReplicaLink::pump() { after_write(); }
+void ReplicaLink::pump() {
+  after_write();
+}
 
 void ReplicaLink::read_acks() {
   if (closed_) return;

@@ -22,8 +22,7 @@ class ReplicaLink : public replication::StreamReader,
                     public std::enable_shared_from_this<ReplicaLink> {
  public:
   using Socket = asio::generic::stream_protocol::socket;
-  ReplicaLink(Server& server, Worker& worker, Socket socket, std::string addr,
-              ReplicaHello hello);
+  ReplicaLink(Server& server, Worker& worker, Socket socket, std::string addr, ReplicaHello hello);
   ~ReplicaLink() override;
 
   // +FULLRESYNC and a snapshot, then the stream.
@@ -63,7 +62,7 @@ class ReplicaLink : public replication::StreamReader,
   // does: the replica looks for the marker at the end of what it read.
   bool await_ack_ = false;
   bool writing_ = false;
-  std::string out_;       // queued for writing
+  std::string out_;  // queued for writing
   std::string writing_buf_;
   std::string in_;
   protocol::RequestParser parser_;

@@ -25,8 +25,10 @@ TEST(Rewrite, RelativeExpiriesBecomeAbsolute) {
   EXPECT_EQ(rw({"EXPIREAT", "k", "2000"}), (std::vector<Argv>{{"PEXPIREAT", "k", "2000000"}}));
   // A time already past deleted the key.
   EXPECT_EQ(rw({"EXPIRE", "k", "-1"}), (std::vector<Argv>{{"DEL", "k"}}));
-  EXPECT_EQ(rw({"SETEX", "k", "5", "v"}), (std::vector<Argv>{{"SET", "k", "v", "PXAT", "1005000"}}));
-  EXPECT_EQ(rw({"PSETEX", "k", "5", "v"}), (std::vector<Argv>{{"SET", "k", "v", "PXAT", "1000005"}}));
+  EXPECT_EQ(rw({"SETEX", "k", "5", "v"}),
+            (std::vector<Argv>{{"SET", "k", "v", "PXAT", "1005000"}}));
+  EXPECT_EQ(rw({"PSETEX", "k", "5", "v"}),
+            (std::vector<Argv>{{"SET", "k", "v", "PXAT", "1000005"}}));
   EXPECT_EQ(rw({"SET", "k", "v", "NX", "EX", "2", "GET"}),
             (std::vector<Argv>{{"SET", "k", "v", "PXAT", "1002000"}}));
   EXPECT_EQ(rw({"SET", "k", "v", "KEEPTTL"}), (std::vector<Argv>{{"SET", "k", "v", "KEEPTTL"}}));
