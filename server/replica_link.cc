@@ -112,10 +112,13 @@ void ReplicaLink::on_placed(uint64_t offset) {
 }
 
 void ReplicaLink::forward_snapshot() {
-  if (closed_ || !pipe_) return;
+  // One read at a time: a wake-up from the stream may ask again while one is pending.
+  if (closed_ || !pipe_ || pipe_reading_) return;
+  pipe_reading_ = true;
   pipe_buf_.resize(64 * 1024);
   auto self = shared_from_this();
   pipe_->async_read_some(asio::buffer(pipe_buf_), [self](const asio::error_code& ec, size_t n) {
+    self->pipe_reading_ = false;
     if (self->closed_) return;
     if (ec) return self->snapshot_finished();
     if (self->hello_.capa_eof) {

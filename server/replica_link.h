@@ -73,6 +73,7 @@ class ReplicaLink : public replication::StreamReader,
   std::string eof_mark_;
   std::string disk_payload_;  // replicas without capa eof get $<len> once it is complete
   std::string pipe_buf_;
+  bool pipe_reading_ = false;
 };
 
 }  // namespace terndb::server
