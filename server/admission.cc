@@ -7,6 +7,7 @@
 
 #include "server/client_pause.h"
 #include "server/connection.h"
+#include "server/persistence.h"
 #include "server/server.h"
 #include "storage/clock.h"
 
@@ -57,6 +58,15 @@ bool Connection::admit(const CommandSpec& spec, const std::vector<std::string_vi
     return reject("ERR Can't execute '" + spec.full_name() +
                   "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed "
                   "in this context");
+  }
+  if (persistence_of(server_).writes_refused()) {
+    // As Redis: writes (and PING) are refused while the last background save failed.
+    uint32_t f = spec.flags;
+    if (spec.name == "exec") f |= transaction_flags(server_, state_->tx);
+    if ((f & kCmdWrite) || spec.name == "ping") return reject(Persistence::misconf_error());
+  }
+  if (!(spec.flags & kCmdLoading) && persistence_of(server_).loading()) {
+    return reject(Persistence::loading_error());
   }
   ClientPause& pause = server_.client_pause();
   const bool monitor = state_->monitor.load(std::memory_order_relaxed);

@@ -12,6 +12,8 @@
 #include "server/client_state.h"
 #include "server/command.h"
 #include "server/command_help.h"
+#include "server/log.h"
+#include "server/persistence.h"
 #include "server/protected_action.h"
 #include "server/server.h"
 #include "storage/clock.h"
@@ -149,6 +151,31 @@ void debug_help(CommandContext& c) {
              });
 }
 
+// DEBUG RELOAD [NOSAVE] [NOFLUSH]: save, empty the keyspace, load the file back.
+void debug_reload(CommandContext& c) {
+  bool save = true, flush = true;
+  for (size_t i = 2; i < c.argc(); ++i) {
+    if (eq_nocase(c.arg(i), "nosave")) {
+      save = false;
+    } else if (eq_nocase(c.arg(i), "noflush")) {
+      flush = false;
+    } else {
+      return c.reply.error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+    }
+  }
+  // Loading takes shard locks one by one, which a transaction already holds.
+  if (c.all_locked) return c.reply.error("ERR DEBUG RELOAD can't run inside a transaction");
+  Persistence& p = persistence_of(c.server);
+  std::string err;
+  if (save && !p.save(false, &err)) return c.reply.error("ERR");
+  if (flush) c.keyspace().flush_all(false);
+  if (!p.reload(&err)) {
+    return c.reply.error("ERR Error trying to load the RDB dump, check server logs.");
+  }
+  logf(LogLevel::kNotice, "DB reloaded by DEBUG RELOAD");
+  c.reply.ok();
+}
+
 void debug_command(CommandContext& c) {
   if (!protected_action_allowed(c.server.config().num("enable-debug-command"), c.client)) {
     return c.reply.error(
@@ -163,6 +190,7 @@ void debug_command(CommandContext& c) {
   if (argc >= 2 && eq_nocase(sub, "digest-value")) return debug_digest_value(c);
   if (argc == 3 && eq_nocase(sub, "object")) return debug_object(c);
   if (argc == 3 && eq_nocase(sub, "sleep")) return debug_sleep(c);
+  if (argc >= 2 && eq_nocase(sub, "reload")) return debug_reload(c);
   if (argc == 3 && eq_nocase(sub, "set-active-expire")) return debug_set_active_expire(c);
   c.reply.error("ERR unknown subcommand or wrong number of arguments for '" + std::string(sub) +
                 "'. Try DEBUG HELP.");

@@ -17,6 +17,7 @@
 #include "server/command.h"
 #include "server/memory_stats.h"
 #include "server/output_limits.h"
+#include "server/persistence.h"
 #include "server/pubsub.h"
 #include "server/propagate.h"
 #include "server/replication.h"
@@ -195,41 +196,8 @@ void memory_section(const InfoSource& s, std::string& out) {
   line(out, "lazyfreed_objects:%d", 0);
 }
 
-// Successful calls of write commands: the changes a snapshot would have to save. Redis
-// counts changed keys; terndb counts the writes that succeeded, which is what it knows
-// until snapshots keep their own counter.
-ull successful_writes(Server& srv) {
-  ull n = 0;
-  for (const CommandSpec* spec : srv.commands().by_id()) {
-    if (!spec->is_write()) continue;
-    for (auto& w : srv.workers()) {
-      const CommandStats& cs = w->command_stats[spec->id];
-      n += cs.calls.load(std::memory_order_relaxed) -
-           cs.failed_calls.load(std::memory_order_relaxed);
-    }
-  }
-  return n;
-}
-
 void persistence_section(const InfoSource& s, std::string& out) {
-  line(out, "loading:%d", 0);
-  line(out, "async_loading:%d", 0);
-  line(out, "current_cow_peak:%d", 0);
-  line(out, "current_cow_size:%d", 0);
-  line(out, "current_cow_size_age:%d", 0);
-  line(out, "current_fork_perc:%.2f", 0.0);
-  line(out, "current_save_keys_processed:%d", 0);
-  line(out, "current_save_keys_total:%d", 0);
-  line(out, "rdb_changes_since_last_save:%llu", successful_writes(s.server));
-  line(out, "rdb_bgsave_in_progress:%d", 0);
-  line(out, "rdb_last_save_time:%lld", static_cast<ll>(s.server.start_time_ms() / 1000));
-  line(out, "rdb_last_bgsave_status:%s", "ok");
-  line(out, "rdb_last_bgsave_time_sec:%d", -1);
-  line(out, "rdb_current_bgsave_time_sec:%d", -1);
-  line(out, "rdb_saves:%d", 0);
-  line(out, "rdb_last_cow_size:%d", 0);
-  line(out, "rdb_last_load_keys_expired:%d", 0);
-  line(out, "rdb_last_load_keys_loaded:%d", 0);
+  persistence_of(s.server).info(out);
   line(out, "aof_enabled:%d", 0);
   line(out, "aof_rewrite_in_progress:%d", 0);
   line(out, "aof_rewrite_scheduled:%d", 0);
@@ -242,6 +210,7 @@ void persistence_section(const InfoSource& s, std::string& out) {
   line(out, "aof_last_cow_size:%d", 0);
   line(out, "module_fork_in_progress:%d", 0);
   line(out, "module_fork_last_cow_size:%d", 0);
+  persistence_of(s.server).loading_info(out);
 }
 
 void stats_section(const InfoSource& s, std::string& out) {

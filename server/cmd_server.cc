@@ -6,6 +6,7 @@
 #include "protocol/numbers.h"
 #include "server/command.h"
 #include "server/log.h"
+#include "server/persistence.h"
 #include "server/server.h"
 
 namespace terndb::server {
@@ -41,7 +42,16 @@ void flushdb_command(CommandContext& c) {
 
 void flushall_command(CommandContext& c) {
   if (!parse_flush_flags(c)) return;
-  c.keyspace().flush_all(c.all_locked);
+  // As Redis: a save in progress holds the data being flushed, so it is stopped, and with
+  // save rules the empty dataset is saved at once, so a restart cannot bring keys back.
+  Persistence& p = persistence_of(c.server);
+  p.kill_child();
+  const bool save = p.has_save_rules();
+  const bool lock_here = save && !c.all_locked;
+  if (lock_here) c.keyspace().lock_all();
+  c.keyspace().flush_all(c.all_locked || lock_here);
+  if (save) p.save_after_flush(true);
+  if (lock_here) c.keyspace().unlock_all();
   c.reply.ok();
 }
 
@@ -79,7 +89,16 @@ void shutdown_command(CommandContext& c) {
   }
   if ((nosave && save) || (abort && c.argc() > 2)) return c.syntax_error();
   if (abort) return c.reply.error("ERR No shutdown in progress.");
-  // Snapshots arrive with persistence; until then there is nothing to save.
+  Persistence& p = persistence_of(c.server);
+  p.kill_child();
+  if (save || (!nosave && p.has_save_rules())) {
+    logf(LogLevel::kNotice, "Saving the final RDB snapshot before exiting.");
+    std::string err;
+    if (!p.save(c.all_locked, &err)) {
+      logf(LogLevel::kWarning, "Error trying to save the DB, can't exit.");
+      return c.reply.error("ERR Errors trying to SHUTDOWN. Check logs.");
+    }
+  }
   c.server.request_shutdown();
   // Like Redis, a successful SHUTDOWN sends no reply: the connection just closes.
   c.client.close_after_reply = true;

@@ -2,6 +2,7 @@
 
 #include "server/client_state.h"
 #include "server/notify.h"
+#include "server/persistence.h"
 #include "server/server.h"
 #include "storage/clock.h"
 
@@ -75,6 +76,7 @@ void register_all_commands(CommandTable& t) {
   register_client_commands(t);
   register_introspection_commands(t);
   register_debug_commands(t);
+  register_persistence_commands(t);
   register_transaction_commands(t);
   register_hash_commands(t);
   register_set_commands(t);

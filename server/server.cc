@@ -14,6 +14,7 @@
 #include "server/log.h"
 #include "server/notify.h"
 #include "server/output_limits.h"
+#include "server/persistence.h"
 #include "server/pubsub.h"
 #include "storage/clock.h"
 #include "storage/encoding_limits.h"
@@ -70,6 +71,7 @@ Server::Server(conf::Registry& config)
   }
   pubsub_ = std::make_unique<PubsubRegistry>(*this);
   client_pause_ = std::make_unique<ClientPause>(*keyspace_);
+  attach_persistence(*this);
   run_id_ = make_run_id();
   start_time_ms_ = storage::now_ms();
   wire_encoding_limits();
@@ -101,7 +103,9 @@ void Server::wire_encoding_limits() {
   }
 }
 
-Server::~Server() = default;
+Server::~Server() {
+  detach_persistence(*this);
+}
 
 int64_t Server::hz() const {
   int64_t hz = config_.num("hz");
@@ -341,6 +345,7 @@ void Server::cron(Worker& w) {
     }
   }
   if (w.index != 0) return;
+  persistence_of(*this).cron(now);
   rotate_output_peaks(now);
   // A CLIENT PAUSE whose time is up ends here (held clients wake on their own timers).
   client_pause_->expire(now);
@@ -369,7 +374,10 @@ void Server::cron(Worker& w) {
 
 void Server::request_shutdown(bool from_signal) {
   if (shutting_down_.exchange(true)) return;
-  if (from_signal) logf(LogLevel::kWarning, "Received SIGTERM scheduling shutdown...");
+  if (from_signal) {
+    logf(LogLevel::kWarning, "Received SIGTERM scheduling shutdown...");
+    persistence_of(*this).save_on_exit(persistence_of(*this).has_save_rules());
+  }
   logf(LogLevel::kWarning, "User requested shutdown...");
   for (auto& w : workers_) {
     asio::post(w->io, [&io = w->io]() { io.stop(); });
@@ -387,7 +395,6 @@ int Server::run() {
     w->cron = std::make_unique<asio::steady_timer>(w->io);
     schedule_cron(*w);
   }
-  logf(LogLevel::kNotice, "Ready to accept connections");
   for (auto& w : workers_) {
     Worker* wp = w.get();
     w->thread = std::thread([wp]() {
@@ -395,7 +402,26 @@ int Server::run() {
       wp->io.run();
     });
   }
+  // The dataset loads while clients are already connected: they get -LOADING until it is
+  // complete. A file that cannot be loaded stops the server (the file stays untouched).
+  Persistence& persistence = persistence_of(*this);
+  const bool loaded = persistence.load_at_startup();
+  if (loaded) {
+    logf(LogLevel::kNotice, "Ready to accept connections");
+  } else {
+    shutting_down_.store(true);
+    for (auto& w : workers_) asio::post(w->io, [&io = w->io]() { io.stop(); });
+  }
   for (auto& w : workers_) w->thread.join();
+  // No worker runs any more: the final snapshot sees every acknowledged write.
+  persistence.kill_child();
+  if (loaded && persistence.save_on_exit()) {
+    logf(LogLevel::kNotice, "Saving the final RDB snapshot before exiting.");
+    std::string err;
+    if (!persistence.save(false, &err)) {
+      logf(LogLevel::kWarning, "Error trying to save the DB, exiting without it.");
+    }
+  }
   // Close everything on the way out; workers no longer run, so this thread owns it all.
   tcp_acceptors_.clear();
   if (unix_acceptor_) {
@@ -410,6 +436,7 @@ int Server::run() {
       if (auto c = weak.lock()) conns.push_back(c);
     for (auto& c : conns) c->close();
   }
+  if (!loaded) return 1;
   logf(LogLevel::kWarning, "terndb is now ready to exit, bye bye...");
   return 0;
 }

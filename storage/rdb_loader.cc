@@ -200,8 +200,14 @@ class Loader {
           std::string key = read_string();
           std::string value = read_string();
           if (key == kMvccAux) {
+            // KeyDB prints the unsigned stamp through a signed conversion: a stamp with
+            // the top bit set arrives negative.
+            int64_t signed_stamp;
             if (!protocol::parse_uint64(value, mvcc)) {
-              r_.fail_at(item_at, "invalid mvcc-tstamp aux value");
+              if (!protocol::parse_int64(value, signed_stamp)) {
+                r_.fail_at(item_at, "invalid mvcc-tstamp aux value");
+              }
+              mvcc = static_cast<uint64_t>(signed_stamp);
             }
             have_mvcc = true;
           } else {
@@ -235,6 +241,7 @@ class Loader {
             insert(db, key, std::move(e), item_at);
             ++res_.keys_loaded;
             if (have_mvcc && opt_.on_key_mvcc) opt_.on_key_mvcc(db, key, mvcc);
+            if (opt_.after_key) opt_.after_key();
           } else if (expired) {
             ++res_.keys_expired;
           }

@@ -74,6 +74,8 @@ struct LoadOptions {
   std::function<void(int db, std::string_view key, uint64_t mvcc)> on_key_mvcc;
   // Called now and then, and once at the end.
   std::function<void(uint64_t bytes_read, uint64_t total)> progress;
+  // Optional: called after each key is loaded (key-load-delay slows loading down with it).
+  std::function<void()> after_key;
 };
 
 struct LoadResult {

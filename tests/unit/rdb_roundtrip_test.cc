@@ -450,3 +450,27 @@ TEST(RdbLoader, RefusesDuplicatesAndTooManyDatabases) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(RdbLoader, KeyDbNegativeMvccStampIsTheUnsignedValue) {
+  Builder b;
+  b.op(0xFA);
+  b.str("mvcc-tstamp");
+  b.str("-2");
+  b.op(0);
+  b.str("k");
+  b.str("v");
+  std::string file = b.finish(true);
+  st::Keyspace ks(16, 1);
+  rdb::MemorySource src(file);
+  rdb::LoadOptions lo;
+  lo.now_ms = kNow;
+  uint64_t seen = 0;
+  lo.on_key_mvcc = [&](int, std::string_view, uint64_t ts) { seen = ts; };
+  rdb::LoadResult r = rdb::load_rdb(src, ks, lo);
+  ASSERT_TRUE(r.ok) << r.reason;
+  EXPECT_EQ(seen, UINT64_MAX - 1);
+}
+
+}  // namespace
