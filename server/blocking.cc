@@ -1,6 +1,7 @@
 #include "server/blocking.h"
 
 #include "server/connection.h"
+#include "server/propagate.h"
 #include "server/server.h"
 #include "storage/clock.h"
 #include "storage/hashing.h"
@@ -11,7 +12,18 @@ storage::Waiter::Offer BlockedClient::offer(storage::KeyHandle& key) {
   if (!claim()) return Offer::kServed;  // completed elsewhere: drop it from the queue
   std::string out;
   protocol::ReplyBuilder reply(&out, resp_);
+  // Serving is a write of its own, after the one that made the key ready.
+  PropagationBatch propagation;
   Offer r = req_.serve(key, reply);
+  if (r == Offer::kServed && propagation.active() && !argv_.empty()) {
+    std::string name = argv_[0];
+    for (auto& ch : name) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
+    std::vector<std::string_view> views(argv_.begin(), argv_.end());
+    for (auto& cmd : replication::rewrite_for_stream(name, views, out, storage::now_ms())) {
+      propagation.add(db_, std::move(cmd));
+    }
+  }
+  propagation.finish();
   if (r != Offer::kServed) {
     unclaim();
     if (r == Offer::kRetryOnOwnThread) {

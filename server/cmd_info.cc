@@ -20,6 +20,8 @@
 #include "server/output_limits.h"
 #include "server/persistence.h"
 #include "server/pubsub.h"
+#include "server/propagate.h"
+#include "server/replication.h"
 #include "server/server.h"
 #include "server/version.h"
 #include "storage/clock.h"
@@ -60,21 +62,6 @@ using ll = long long;
 
 ull sum(const InfoSource& s, std::atomic<uint64_t> WorkerStats::*field) {
   return s.server.stat_sum(field);
-}
-
-std::string random_hex_id() {
-  std::random_device rd;
-  std::mt19937_64 rng((static_cast<uint64_t>(rd()) << 32) ^ rd());
-  static const char* kHex = "0123456789abcdef";
-  std::string id(40, '0');
-  for (auto& c : id) c = kHex[rng() & 15];
-  return id;
-}
-
-// The replication ID this process serves; stable for its whole life.
-const std::string& replication_id() {
-  static const std::string id = random_hex_id();
-  return id;
 }
 
 // A stable identifier of this build, in the place of Redis's build hash.
@@ -245,9 +232,10 @@ void stats_section(const InfoSource& s, std::string& out) {
   line(out, "instantaneous_input_repl_kbps:%.2f", 0.0);
   line(out, "instantaneous_output_repl_kbps:%.2f", 0.0);
   line(out, "rejected_connections:%llu", sum(s, &WorkerStats::rejected_connections));
-  line(out, "sync_full:%d", 0);
-  line(out, "sync_partial_ok:%d", 0);
-  line(out, "sync_partial_err:%d", 0);
+  const ReplicationStats& rs = Replication::instance().stats;
+  line(out, "sync_full:%llu", static_cast<unsigned long long>(rs.sync_full.load()));
+  line(out, "sync_partial_ok:%llu", static_cast<unsigned long long>(rs.sync_partial_ok.load()));
+  line(out, "sync_partial_err:%llu", static_cast<unsigned long long>(rs.sync_partial_err.load()));
   line(out, "expired_keys:%llu", static_cast<ull>(s.server.expired_keys()));
   line(out, "expired_stale_perc:%.2f", s.server.expired_stale_perc() * 100);
   line(out, "expired_time_cap_reached_count:%llu",
@@ -289,17 +277,49 @@ void stats_section(const InfoSource& s, std::string& out) {
 }
 
 void replication_section(const InfoSource& s, std::string& out) {
-  line(out, "role:%s", "master");
-  line(out, "connected_slaves:%d", 0);
+  Replication& repl = Replication::instance();
+  replication::StreamLog& log = stream_log();
+  MasterView m = repl.master_view();
+  const auto offset = static_cast<ll>(log.offset());
+  if (m.configured) {
+    line(out, "role:slave");
+    line(out, "master_host:%s", m.host.c_str());
+    line(out, "master_port:%d", m.port);
+    line(out, "master_link_status:%s", m.link_up ? "up" : "down");
+    line(out, "master_last_io_seconds_ago:%lld", static_cast<ll>(m.last_io_seconds_ago));
+    line(out, "master_sync_in_progress:%d", m.sync_in_progress ? 1 : 0);
+    line(out, "slave_read_repl_offset:%lld", offset);
+    line(out, "slave_repl_offset:%lld", offset);
+    if (!m.link_up) {
+      line(out, "master_link_down_since_seconds:%lld", static_cast<ll>(m.link_down_since_seconds));
+    }
+    line(out, "slave_priority:%lld", static_cast<ll>(s.server.config().num("replica-priority")));
+    line(out, "slave_read_only:%d", s.server.config().flag("replica-read-only") ? 1 : 0);
+    line(out, "replica_announced:%d", 1);
+  } else {
+    line(out, "role:%s", "master");
+  }
+  auto replicas = repl.replicas();
+  line(out, "connected_slaves:%zu", replicas.size());
+  if (!m.configured && s.server.config().num("min-replicas-to-write") > 0) {
+    line(out, "min_slaves_good_slaves:%d",
+         repl.good_replicas(s.server.config().num("min-replicas-max-lag")));
+  }
+  for (size_t i = 0; i < replicas.size(); ++i) {
+    const ReplicaView& r = replicas[i];
+    line(out, "slave%zu:ip=%s,port=%d,state=%s,offset=%llu,lag=%lld", i, r.ip.c_str(), r.port,
+         r.state.c_str(), static_cast<unsigned long long>(r.ack_offset),
+         static_cast<ll>(r.lag_seconds));
+  }
   line(out, "master_failover_state:%s", "no-failover");
-  line(out, "master_replid:%s", replication_id().c_str());
-  line(out, "master_replid2:%s", std::string(40, '0').c_str());
-  line(out, "master_repl_offset:%d", 0);
-  line(out, "second_repl_offset:%d", -1);
-  line(out, "repl_backlog_active:%d", 0);
+  line(out, "master_replid:%s", log.replid().c_str());
+  line(out, "master_replid2:%s", log.replid2().c_str());
+  line(out, "master_repl_offset:%lld", offset);
+  line(out, "second_repl_offset:%lld", static_cast<ll>(log.second_offset()));
+  line(out, "repl_backlog_active:%d", log.backlog_active() ? 1 : 0);
   line(out, "repl_backlog_size:%lld", static_cast<ll>(s.server.config().num("repl-backlog-size")));
-  line(out, "repl_backlog_first_byte_offset:%d", 0);
-  line(out, "repl_backlog_histlen:%d", 0);
+  line(out, "repl_backlog_first_byte_offset:%lld", static_cast<ll>(log.backlog_first_byte()));
+  line(out, "repl_backlog_histlen:%lld", static_cast<ll>(log.backlog_histlen()));
 }
 
 void cpu_line(std::string& out, const char* name, const timeval& tv) {

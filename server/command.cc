@@ -88,6 +88,7 @@ void register_all_commands(CommandTable& t) {
   register_pubsub_commands(t);
   register_client_pause_commands(t);
   register_memory_commands(t);
+  register_replication_commands(t);
 }
 
 storage::Keyspace& CommandContext::keyspace() { return server.keyspace(); }

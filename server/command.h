@@ -134,6 +134,7 @@ void register_scripting_commands(CommandTable& t);
 void register_pubsub_commands(CommandTable& t);
 void register_client_pause_commands(CommandTable& t);
 void register_memory_commands(CommandTable& t);
+void register_replication_commands(CommandTable& t);
 void register_all_commands(CommandTable& t);
 
 // What a handler sees.

@@ -154,6 +154,7 @@ void Connection::on_read(const asio::error_code& ec, size_t n) {
 // read on. Subscribers and monitors read on while their output is being written.
 void Connection::continue_io() {
   if (closed_) return;
+  if (hand_over_ && !write_in_flight_ && !reading_) return finish_hand_over();
   if (has_output()) flush();
   // A subscriber whose replies pile up behind an unfinished write (it sends but does not
   // read) is held to its output limit like the frames pushed to it.
@@ -166,6 +167,17 @@ void Connection::continue_io() {
   if (!write_in_flight_ || reads_while_writing()) read_more();
 }
 
+void Connection::finish_hand_over() {
+  HandOver take = std::move(hand_over_);
+  hand_over_ = nullptr;
+  Socket socket(std::move(socket_));
+  std::string in(in_.data(), in_.size());
+  std::string out = std::move(out_);
+  out_.clear();
+  close();
+  take(std::move(socket), std::move(out), std::move(in));
+}
+
 void Connection::process_input() {
   // Workers receiving what these commands publish are woken once the whole batch ran, so
   // a pipeline of PUBLISHes costs each subscriber one write, as with Redis, which writes
@@ -173,7 +185,8 @@ void Connection::process_input() {
   CommandPostScope batch;
   protocol::ParserLimits limits;
   limits.max_bulk_len = server_.opt_proto_max_bulk_len.num.load(std::memory_order_relaxed);
-  while (!closed_ && !close_when_flushed_ && !blocked_ && !postponed_ && in_.size() > 0) {
+  while (!closed_ && !close_when_flushed_ && !blocked_ && !postponed_ && !hand_over_ &&
+         in_.size() > 0) {
     limits.authenticated = state_->authenticated.load(std::memory_order_relaxed);
     auto status = parser_.parse(in_.data(), in_.size(), limits);
     if (status == protocol::ParseStatus::kNeedMore) break;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <asio.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,6 +63,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::shared_ptr<PushTarget>& existing_push_target() const { return push_target_; }
   // CLIENT UNPAUSE, or the pause's end: runs the command that the pause held.
   void resume_postponed();
+  // PSYNC / SYNC: once the running command returns and nothing is in flight, the socket
+  // leaves this connection (which closes) for `take`, with the output not yet written
+  // and the input not yet parsed.
+  using HandOver = std::function<void(Socket socket, std::string out, std::string in)>;
+  void hand_over(HandOver take) { hand_over_ = std::move(take); }
 
  private:
   void read_more();
@@ -91,6 +97,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool reads_while_writing() const;
   void flush_chunks();
   void enforce_output_limits();
+  void finish_hand_over();
 
   Server& server_;
   Worker& worker_;
@@ -130,6 +137,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool postponed_ = false;
   std::vector<std::string> postponed_argv_;
   std::unique_ptr<asio::steady_timer> pause_timer_;
+  HandOver hand_over_;
 };
 
 }  // namespace terndb::server

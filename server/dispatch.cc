@@ -10,6 +10,8 @@
 #include "server/deferred_post.h"
 #include "server/eviction.h"
 #include "server/monitor.h"
+#include "server/propagate.h"
+#include "server/replication.h"
 #include "server/server.h"
 #include "storage/clock.h"
 #include "storage/hashing.h"
@@ -104,7 +106,9 @@ void invoke_command(CommandContext& ctx, Worker& worker) {
   ctx.worker = &worker;
   ctx.client.last_command.store(ctx.spec, std::memory_order_relaxed);
   CommandPostScope posts;  // posts to workers wait until the outermost command returns
+  CommandPropagation propagation(ctx);
   ctx.spec->handler(ctx);
+  propagation.done(std::string_view(*sink).substr(reply_start));
   const bool failed = sink->size() > reply_start && (*sink)[reply_start] == '-';
   const int64_t end_us = storage::now_us();
   CommandStats& cs = worker.command_stats[ctx.spec->id];
@@ -141,6 +145,13 @@ void Connection::execute(const std::vector<std::string_view>& argv) {
     spec = nullptr;
   }
   TransactionState& tx = state_->tx;
+  thread_local std::string refusal;
+  if (spec && replication_refuses(server_, *spec, refusal)) {
+    reply_.error(refusal);
+    worker_.stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
+    worker_.command_stats[spec->id].rejected_calls.fetch_add(1, std::memory_order_relaxed);
+    spec = nullptr;
+  }
   if (!spec) {
     if (tx.active) tx.failed = true;  // EXEC will answer EXECABORT
   } else if (!admit(*spec, argv)) {
@@ -179,6 +190,11 @@ bool Connection::memory_admits(const CommandSpec& spec) {
   oom = false;
   Evictor& evictor = server_.evictor();
   if (evictor.maxmemory() <= 0) return true;
+  // A replica leaves eviction to its master (whose DELs arrive in the stream) unless told
+  // otherwise, as Redis's replica-ignore-maxmemory.
+  if (Replication::instance().is_replica() && server_.config().flag("replica-ignore-maxmemory")) {
+    return true;
+  }
   oom = evictor.perform_evictions(false) == Evictor::Result::kFail;
   if (!oom) return true;
   const uint32_t tx_flags = state_->tx.active ? transaction_flags(server_, state_->tx) : 0;

@@ -6,10 +6,14 @@
 
 #include <string_view>
 
+#include "server/propagate.h"
+
 namespace terndb::server {
 
 class Server;
 
-inline void record_implicit_delete(Server& /*server*/, int /*db*/, std::string_view /*key*/) {}
+inline void record_implicit_delete(Server& /*server*/, int db, std::string_view key) {
+  propagate_expired(db, key);
+}
 
 }  // namespace terndb::server

@@ -11,6 +11,8 @@
 #include "server/connection.h"
 #include "server/eviction.h"
 #include "server/implicit_delete.h"
+#include "server/propagate.h"
+#include "server/replication.h"
 #include "server/log.h"
 #include "server/memory_stats.h"
 #include "server/notify.h"
@@ -389,10 +391,15 @@ void Server::cron(Worker& w) {
   rotate_output_peaks(now);
   // A CLIENT PAUSE whose time is up ends here (held clients wake on their own timers).
   client_pause_->expire(now);
-  if (active_expire_enabled.load() && !client_pause_->active()) run_active_expire(now);
+  Replication::instance().cron(*this);
+  // Replicas leave expiry and eviction to their master, which sends DELs.
+  const bool replica = Replication::instance().is_replica();
+  if (active_expire_enabled.load() && !client_pause_->active() && !replica) {
+    run_active_expire(now);
+  }
   // Keep the maxmemory figure fresh, and finish evictions a command left at its time bound.
   evictor_->refresh(storage::now_us());
-  if (evictor_->over_limit()) evictor_->perform_evictions(false);
+  if (!replica && evictor_->over_limit()) evictor_->perform_evictions(false);
   // Instantaneous ops/sec over the last 16 samples, as Redis reports it.
   uint64_t ops = total_commands();
   if (last_ops_time_ != 0 && now > last_ops_time_) {
@@ -439,6 +446,7 @@ void Server::request_shutdown(bool from_signal) {
 
 int Server::run() {
   start_listeners();
+  Replication::instance().start(*this);
   signals_ = std::make_unique<asio::signal_set>(workers_[0]->io, SIGTERM, SIGINT);
   signals_->async_wait([this](const asio::error_code& ec, int) {
     if (!ec) request_shutdown(true);

@@ -2,6 +2,7 @@
 
 #include "storage/access_stamp.h"
 #include "storage/hashing.h"
+#include "storage/write_order.h"
 
 namespace terndb::storage {
 
@@ -30,6 +31,7 @@ KeyHandle::~KeyHandle() {
 }
 
 void KeyHandle::mark_modified() {
+  note_write();
   if (!shard_->watches.empty()) shard_->watches.touch(db_, key_);
 }
 

@@ -4,6 +4,7 @@
 
 #include "storage/clock.h"
 #include "storage/hashing.h"
+#include "storage/write_order.h"
 
 namespace terndb::storage {
 
@@ -60,6 +61,16 @@ size_t Keyspace::volatile_count(int db, bool locked) {
 }
 
 void Keyspace::flush_db(int db, bool locked) {
+  // While writes are being replicated the flush must be one step in the write order:
+  // all shards at once, with a ticket taken under their locks.
+  if (!locked && write_sequence().enabled.load(std::memory_order_relaxed)) {
+    lock_all();
+    note_write();
+    flush_db(db, true);
+    unlock_all();
+    return;
+  }
+  note_write();
   for (auto& s : shards_) {
     Table doomed;
     {
@@ -74,11 +85,18 @@ void Keyspace::flush_db(int db, bool locked) {
 }
 
 void Keyspace::flush_all(bool locked) {
+  if (!locked && write_sequence().enabled.load(std::memory_order_relaxed)) {
+    lock_all();
+    flush_all(true);
+    unlock_all();
+    return;
+  }
   for (int db = 0; db < databases_; ++db) flush_db(db, locked);
 }
 
 void Keyspace::swap_db(int a, int b, bool locked) {
   if (!locked) lock_all();
+  note_write();
   for (auto& s : shards_) {
     std::swap(s->dbs[static_cast<size_t>(a)], s->dbs[static_cast<size_t>(b)]);
     std::swap(s->expire_cursor[static_cast<size_t>(a)], s->expire_cursor[static_cast<size_t>(b)]);
