@@ -84,6 +84,8 @@ void register_all_commands(CommandTable& t) {
   register_scripting_commands(t);
   register_pubsub_commands(t);
   register_client_pause_commands(t);
+  register_slowlog_commands(t);
+  register_latency_commands(t);
 }
 
 storage::Keyspace& CommandContext::keyspace() { return server.keyspace(); }

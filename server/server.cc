@@ -46,6 +46,8 @@ unsigned shard_bits_for(size_t threads) {
 Server::Server(conf::Registry& config)
     : opt_proto_max_bulk_len(*config.find("proto-max-bulk-len")),
       opt_query_buffer_limit(*config.find("client-query-buffer-limit")),
+      slowlog(config),
+      latency(config),
       config_(config) {
   size_t threads = static_cast<size_t>(config_.num("server-threads"));
   keyspace_ = std::make_unique<storage::Keyspace>(static_cast<int>(config_.num("databases")),
@@ -373,8 +375,11 @@ void Server::request_shutdown(bool from_signal) {
 int Server::run() {
   start_listeners();
   signals_ = std::make_unique<asio::signal_set>(workers_[0]->io, SIGTERM, SIGINT);
-  signals_->async_wait([this](const asio::error_code& ec, int) {
-    if (!ec) request_shutdown(true);
+  // SIGINT is Fly's kill_signal; both stop the server the same way.
+  signals_->async_wait([this](const asio::error_code& ec, int signo) {
+    if (ec) return;
+    if (signo == SIGINT) logf(LogLevel::kWarning, "Received SIGINT scheduling shutdown...");
+    request_shutdown(signo == SIGTERM);
   });
   for (auto& w : workers_) {
     w->cron = std::make_unique<asio::steady_timer>(w->io);
