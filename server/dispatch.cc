@@ -86,7 +86,8 @@ CommandSpec* resolve_command(Server& server, Worker& worker, ClientState& client
 namespace {
 
 // SLOWLOG and LATENCY see commands as Redis's call() does: each command of an EXEC and of a
-// script on its own (EXEC itself is skip_slowlog), a blocked command only once served.
+// script on its own (EXEC itself is skip_slowlog). A command that blocks is left out; Redis
+// logs it once served, which terndb's wake-up path does not report here yet.
 void note_duration(const CommandContext& ctx, int64_t duration_us) {
   if (ctx.spec->flags & kCmdSkipSlowlog) return;
   if (ctx.client.blocked.load(std::memory_order_relaxed)) return;

@@ -22,8 +22,8 @@ import hashlib
 import json
 import os
 import re
-import shlex
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -141,7 +141,6 @@ def prepared_root(stage):
 
 def ping(port, timeout=15.0):
     """Waits for +PONG from 127.0.0.1:port; returns the reply line."""
-    import socket
     deadline, last = time.time() + timeout, None
     while time.time() < deadline:
         try:
@@ -263,7 +262,6 @@ class ContainerRoot(unittest.TestCase):
                                 env=chroot_env())
         try:
             ping(port)
-            import socket
             with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
                 s.sendall(b"CONFIG GET maxmemory-policy\r\nCONFIG GET dir\r\n")
                 time.sleep(0.3)
