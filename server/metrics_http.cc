@@ -6,6 +6,7 @@
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/server.h"
+#include "server/tcp_listen.h"
 
 namespace terndb::server {
 namespace {
@@ -94,23 +95,15 @@ void MetricsEndpoint::start() {
   if (port == 0) return;
   std::vector<std::string> binds;
   protocol::split_args(server_.config().text("metrics-bind"), binds);
-  for (std::string addr : binds) {
-    const bool optional = !addr.empty() && addr[0] == '-';
-    if (optional) addr = addr.substr(1);
-    asio::error_code ec;
-    asio::ip::address ip = addr == "*"     ? asio::ip::address(asio::ip::address_v4::any())
-                           : addr == "::*" ? asio::ip::address(asio::ip::address_v6::any())
-                                           : asio::ip::make_address(addr, ec);
+  for (const std::string& word : binds) {
+    const ListenAddress a = parse_listen_address(word);
     auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(io_);
-    const asio::ip::tcp::endpoint ep(ip, port);
-    if (!ec) acceptor->open(ep.protocol(), ec);
-    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec && ip.is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
-    if (!ec) acceptor->bind(ep, ec);
-    if (!ec) acceptor->listen(64, ec);
+    const asio::error_code ec =
+        a.valid ? open_listener(*acceptor, asio::ip::tcp::endpoint(a.ip, port), 64)
+                : asio::error::invalid_argument;
     if (ec) {
-      if (optional) continue;
-      throw std::runtime_error("Could not create the metrics listening socket " + addr + ":" +
+      if (a.optional) continue;
+      throw std::runtime_error("Could not create the metrics listening socket " + a.text + ":" +
                                std::to_string(port) + ": " + ec.message());
     }
     acceptors_.push_back(std::move(acceptor));

@@ -13,6 +13,7 @@
 #include "server/notify.h"
 #include "server/output_limits.h"
 #include "server/pubsub.h"
+#include "server/tcp_listen.h"
 #include "storage/clock.h"
 #include "storage/encoding_limits.h"
 
@@ -114,31 +115,20 @@ void Server::start_listeners() {
   protocol::split_args(config_.text("bind"), binds);
   asio::io_context& io = workers_[0]->io;
   if (port_ != 0) {
-    for (auto addr : binds) {
-      // A leading '-' marks an optional address: skip it if it is not available.
-      bool optional = !addr.empty() && addr[0] == '-';
-      if (optional) addr = addr.substr(1);
-      asio::ip::address ip;
-      if (addr == "*") {
-        ip = asio::ip::address_v4::any();
-      } else if (addr == "::*") {
-        ip = asio::ip::address_v6::any();
-      } else {
-        asio::error_code ec;
-        ip = asio::ip::make_address(addr, ec);
-        if (ec) {
-          if (optional) continue;
-          throw std::runtime_error("Invalid bind address '" + addr + "'");
-        }
+    for (const auto& word : binds) {
+      // An optional address ('-') is skipped when it is not available.
+      const ListenAddress a = parse_listen_address(word);
+      const std::string& addr = a.text;
+      const bool optional = a.optional;
+      const asio::ip::address& ip = a.ip;
+      if (!a.valid) {
+        if (optional) continue;
+        throw std::runtime_error("Invalid bind address '" + addr + "'");
       }
       auto acc = std::make_unique<asio::ip::tcp::acceptor>(io);
       asio::ip::tcp::endpoint ep(ip, static_cast<unsigned short>(port_));
-      asio::error_code ec;
-      acc->open(ep.protocol(), ec);
-      if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
-      if (!ec && ip.is_v6()) acc->set_option(asio::ip::v6_only(true), ec);
-      if (!ec) acc->bind(ep, ec);
-      if (!ec) acc->listen(static_cast<int>(config_.num("tcp-backlog")), ec);
+      const asio::error_code ec =
+          open_listener(*acc, ep, static_cast<int>(config_.num("tcp-backlog")));
       if (ec) {
         if (optional || (ec == asio::error::address_family_not_supported) ||
             (ip.is_v6() && ec.value() == EADDRNOTAVAIL)) {
