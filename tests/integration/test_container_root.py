@@ -134,6 +134,10 @@ def prepared_root(stage):
         open(os.path.join(work, ".terndb-root-complete"), "w").close()
         shutil.rmtree(root, ignore_errors=True)
         os.rename(work, root)
+        # Roots made for earlier versions of the stage are not used again.
+        for name in os.listdir(CACHE):
+            if name.startswith(suite + "-") and os.path.join(CACHE, name) != root:
+                shutil.rmtree(os.path.join(CACHE, name), ignore_errors=True)
         return root
     finally:
         shutil.rmtree(work, ignore_errors=True)
