@@ -12,9 +12,10 @@ TERNDB_BUILD_PACKAGES=(
 )
 
 # Running the test suite: redis-server to compare replies with, and the client libraries
-# the integration tests drive terndb with (ruby-actioncable: its Redis pub/sub adapter).
+# the integration tests drive terndb with (ruby-actioncable: its Redis pub/sub adapter),
+# debootstrap for the test that runs the Dockerfile's runtime stage in a Debian 12 root.
 TERNDB_TEST_PACKAGES=(
-  redis-server redis-tools
+  redis-server redis-tools debootstrap
   python3-redis
   ruby ruby-redis ruby-sidekiq ruby-actioncable
 )

@@ -527,6 +527,18 @@ void register_keydb_options(Registry& r) {
   }
 }
 
+// terndb's own deployment options (docs/config.md, "terndb's own options").
+void register_deployment_options(Registry& r) {
+  // The Prometheus endpoint: GET /metrics on this port (0: off), on these addresses
+  // (bind's syntax: "*" and "::*" for every IPv4 / IPv6 address, a leading '-' marks an
+  // address that may be missing).
+  integer(r, "metrics-port", 0, 0, 65535).immutable();
+  custom(r, "metrics-bind", "* -::*", parse_bind).multi_arg().immutable();
+  // Host names whose addresses are this node's multi-master peers (Fly's
+  // "<region>.<app>.internal"); stored for peer discovery, which replication reads.
+  string(r, "active-replica-peers-dns", "");
+}
+
 }  // namespace
 
 void register_all_options(Registry& r) {
@@ -543,6 +555,7 @@ void register_all_options(Registry& r) {
   register_cluster_options(r);
   register_tls_options(r);
   register_keydb_options(r);
+  register_deployment_options(r);
 }
 
 }  // namespace terndb::conf

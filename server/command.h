@@ -135,6 +135,8 @@ void register_pubsub_commands(CommandTable& t);
 void register_client_pause_commands(CommandTable& t);
 void register_memory_commands(CommandTable& t);
 void register_replication_commands(CommandTable& t);
+void register_slowlog_commands(CommandTable& t);
+void register_latency_commands(CommandTable& t);
 void register_all_commands(CommandTable& t);
 
 // What a handler sees.
@@ -145,6 +147,7 @@ struct CommandContext {
   protocol::ReplyBuilder& reply;
   const CommandSpec* spec;
   int64_t now;              // ms, fixed for the whole command (expiry decisions agree)
+  int64_t start_us = 0;     // when the command started, if the caller read the clock
   bool all_locked = false;  // the caller holds every shard lock (EXEC, scripts)
   std::atomic<uint64_t>* keyspace_hits = nullptr;
   std::atomic<uint64_t>* keyspace_misses = nullptr;

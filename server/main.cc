@@ -1,7 +1,9 @@
 // terndb-server [config-file] [--option value ...]
 //
 // As redis-server: the file is read first, then each `--name value...` on the command line
-// is applied as if it were a line appended to the file.
+// is applied as if it were a line appended to the file. Between the two come the settings
+// from the environment (conf/env_settings.h): they override the file baked into an image,
+// and the command line overrides them.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -11,7 +13,9 @@
 
 #include "conf/config_file.h"
 #include "conf/config_registry.h"
+#include "conf/env_settings.h"
 #include "server/log.h"
+#include "server/metrics_http.h"
 #include "server/server.h"
 #include "server/version.h"
 
@@ -109,12 +113,24 @@ int main(int argc, char** argv) {
       }
     }
   }
+  std::vector<conf::Directive> command_line;
   if (!overrides.empty() &&
-      !conf::parse_config_text(overrides, "command line", directives, err)) {
+      !conf::parse_config_text(overrides, "command line", command_line, err)) {
     fprintf(stderr, "%s\n", err.describe().c_str());
     return 1;
   }
   if (!config.apply(directives, err)) {
+    fprintf(stderr, "%s\n", err.describe().c_str());
+    return 1;
+  }
+  std::vector<std::string> from_environment;
+  std::string env_err;
+  auto lookup = [](const char* name) -> const char* { return getenv(name); };
+  if (!conf::apply_environment(config, lookup, env_err, &from_environment)) {
+    fprintf(stderr, "%s\n", env_err.c_str());
+    return 1;
+  }
+  if (!config.apply(command_line, err)) {
     fprintf(stderr, "%s\n", err.describe().c_str());
     return 1;
   }
@@ -153,6 +169,9 @@ int main(int argc, char** argv) {
   } else {
     server::logf(server::LogLevel::kNotice, "Configuration loaded");
   }
+  for (const std::string& note : from_environment) {
+    server::logf(server::LogLevel::kNotice, "Setting from the environment: %s", note.c_str());
+  }
 
   int rc = 0;
   try {
@@ -164,6 +183,9 @@ int main(int argc, char** argv) {
     server::logf(server::LogLevel::kNotice, "Server initialized, %lld io threads, port %lld",
                  static_cast<long long>(config.num("server-threads")),
                  static_cast<long long>(config.num("port")));
+    // Declared after the server, so it stops before the server goes away.
+    server::MetricsEndpoint metrics(srv);
+    metrics.start();
     rc = srv.run();
   } catch (const std::exception& e) {
     server::logf(server::LogLevel::kWarning, "%s", e.what());

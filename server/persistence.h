@@ -94,6 +94,8 @@ class Persistence {
   // Changes since the last successful save (write commands that did not fail).
   uint64_t dirty() const;
   int64_t last_save_time() const { return last_save_time_.load(); }
+  bool last_bgsave_ok() const { return last_bgsave_ok_.load(); }
+  int64_t last_bgsave_seconds() const { return last_bgsave_seconds_.load(); }
 
   // A signal asked for shutdown: save (when rules exist) once the workers have stopped.
   void save_on_exit(bool v) { save_on_exit_.store(v); }

@@ -20,6 +20,7 @@
 #include "server/persistence.h"
 #include "server/pubsub.h"
 #include "storage/access_stamp.h"
+#include "server/tcp_listen.h"
 #include "storage/clock.h"
 #include "storage/encoding_limits.h"
 
@@ -53,6 +54,8 @@ unsigned shard_bits_for(size_t threads) {
 Server::Server(conf::Registry& config)
     : opt_proto_max_bulk_len(*config.find("proto-max-bulk-len")),
       opt_query_buffer_limit(*config.find("client-query-buffer-limit")),
+      slowlog(config),
+      latency(config),
       config_(config) {
   size_t threads = static_cast<size_t>(config_.num("server-threads"));
   keyspace_ = std::make_unique<storage::Keyspace>(static_cast<int>(config_.num("databases")),
@@ -156,31 +159,20 @@ void Server::start_listeners() {
   protocol::split_args(config_.text("bind"), binds);
   asio::io_context& io = workers_[0]->io;
   if (port_ != 0) {
-    for (auto addr : binds) {
-      // A leading '-' marks an optional address: skip it if it is not available.
-      bool optional = !addr.empty() && addr[0] == '-';
-      if (optional) addr = addr.substr(1);
-      asio::ip::address ip;
-      if (addr == "*") {
-        ip = asio::ip::address_v4::any();
-      } else if (addr == "::*") {
-        ip = asio::ip::address_v6::any();
-      } else {
-        asio::error_code ec;
-        ip = asio::ip::make_address(addr, ec);
-        if (ec) {
-          if (optional) continue;
-          throw std::runtime_error("Invalid bind address '" + addr + "'");
-        }
+    for (const auto& word : binds) {
+      // An optional address ('-') is skipped when it is not available.
+      const ListenAddress a = parse_listen_address(word);
+      const std::string& addr = a.text;
+      const bool optional = a.optional;
+      const asio::ip::address& ip = a.ip;
+      if (!a.valid) {
+        if (optional) continue;
+        throw std::runtime_error("Invalid bind address '" + addr + "'");
       }
       auto acc = std::make_unique<asio::ip::tcp::acceptor>(io);
       asio::ip::tcp::endpoint ep(ip, static_cast<unsigned short>(port_));
-      asio::error_code ec;
-      acc->open(ep.protocol(), ec);
-      if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
-      if (!ec && ip.is_v6()) acc->set_option(asio::ip::v6_only(true), ec);
-      if (!ec) acc->bind(ep, ec);
-      if (!ec) acc->listen(static_cast<int>(config_.num("tcp-backlog")), ec);
+      const asio::error_code ec =
+          open_listener(*acc, ep, static_cast<int>(config_.num("tcp-backlog")));
       if (ec) {
         if (optional || (ec == asio::error::address_family_not_supported) ||
             (ip.is_v6() && ec.value() == EADDRNOTAVAIL)) {
@@ -432,10 +424,11 @@ void Server::run_active_expire(int64_t now) {
   expired_stale_perc_.store(perc * 0.05 + expired_stale_perc_.load() * 0.95);
 }
 
-void Server::request_shutdown(bool from_signal) {
+void Server::request_shutdown(int signal_number) {
   if (shutting_down_.exchange(true)) return;
-  if (from_signal) {
-    logf(LogLevel::kWarning, "Received SIGTERM scheduling shutdown...");
+  if (signal_number != 0) {
+    logf(LogLevel::kWarning, "Received %s scheduling shutdown...",
+         signal_number == SIGINT ? "SIGINT" : "SIGTERM");
     persistence_of(*this).save_on_exit(persistence_of(*this).has_save_rules());
   }
   logf(LogLevel::kWarning, "User requested shutdown...");
@@ -448,8 +441,9 @@ int Server::run() {
   start_listeners();
   Replication::instance().start(*this);
   signals_ = std::make_unique<asio::signal_set>(workers_[0]->io, SIGTERM, SIGINT);
-  signals_->async_wait([this](const asio::error_code& ec, int) {
-    if (!ec) request_shutdown(true);
+  // SIGINT is Fly's kill_signal; both stop the server the same way.
+  signals_->async_wait([this](const asio::error_code& ec, int signo) {
+    if (!ec) request_shutdown(signo);
   });
   for (auto& w : workers_) {
     w->cron = std::make_unique<asio::steady_timer>(w->io);

@@ -21,6 +21,8 @@
 #include "conf/config_registry.h"
 #include "server/client_state.h"
 #include "server/command.h"
+#include "server/latency_monitor.h"
+#include "server/slowlog.h"
 #include "storage/keyspace.h"
 
 namespace terndb::server {
@@ -78,7 +80,8 @@ class Server : public storage::KeyspaceObserver {
   // Binds listeners and serves until shutdown. Returns the exit code.
   int run();
   // Asks every worker to stop; safe from any thread.
-  void request_shutdown(bool from_signal = false);
+  // `signal_number`: the signal that asked for it (SIGTERM, SIGINT), or 0 for SHUTDOWN.
+  void request_shutdown(int signal_number = 0);
 
   storage::Keyspace& keyspace() { return *keyspace_; }
   conf::Registry& config() { return config_; }
@@ -119,6 +122,9 @@ class Server : public storage::KeyspaceObserver {
   const conf::Option& opt_proto_max_bulk_len;
   const conf::Option& opt_query_buffer_limit;
   std::atomic<int64_t> blocked_clients{0};
+  // SLOWLOG and LATENCY: written by every io thread's dispatch, read by the commands.
+  SlowLog slowlog;
+  LatencyMonitor latency;
   // DEBUG SET-ACTIVE-EXPIRE
   std::atomic<bool> active_expire_enabled{true};
 

@@ -120,7 +120,7 @@ class _Server:
 
 
 class Terndb(_Server):
-    def __init__(self, *options, config_text=None, threads=2, extra_args=None):
+    def __init__(self, *options, config_text=None, threads=2, extra_args=None, file_save=False):
         workdir = tempfile.mkdtemp(prefix="terndb-test-")
         port = free_port()
         argv = [terndb_binary()]
@@ -130,7 +130,9 @@ class Terndb(_Server):
                 f.write(config_text)
             argv.append(conf)
         argv += ["--port", str(port), "--bind", "127.0.0.1", "--dir", workdir,
-                 "--server-threads", str(threads), "--save", ""]
+                 "--server-threads", str(threads)]
+        if not file_save:  # file_save: keep the config file's save rules
+            argv += ["--save", ""]
         argv += [str(o) for o in options]
         if extra_args:
             argv += extra_args

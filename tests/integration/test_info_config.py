@@ -93,6 +93,8 @@ KEYDB_OPTIONS = {
     "server-thread-affinity", "server-threads", "soft-shutdown", "storage-cache-mode",
     "storage-flush-period", "storage-provider", "storage-provider-options",
     "time-thread-priority", "tls-allowlist", "tls-rotation", "use-fork", "version-override",
+    # terndb's own: the metrics endpoint and the peers' DNS name.
+    "metrics-port", "metrics-bind", "active-replica-peers-dns",
 }
 
 # Fields Redis 7.0 reports that terndb does not measure.
