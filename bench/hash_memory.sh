@@ -12,12 +12,8 @@
 set -euo pipefail
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo_dir=$(dirname "$script_dir")
-PY=/usr/bin/python3
+source "$script_dir/lib.sh"
 
-TERNDB_SERVER=${TERNDB_SERVER:-$repo_dir/build/terndb-server}
-REDIS_SERVER=${REDIS_SERVER:-$(command -v redis-server || echo /usr/bin/redis-server)}
-REDIS_CLI=${REDIS_CLI:-$(command -v redis-cli || echo /usr/bin/redis-cli)}
 hashes=${1:-100000}
 
 work=$(mktemp -d /tmp/terndb-hashmem.XXXXXX)
@@ -32,39 +28,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 # start NAME: a fresh server on a free loopback port; sets $pid and $port.
 start() {
-  local name=$1 dir="$work/$1"
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  port=$(free_port)
-  if [[ $name == terndb ]]; then
-    "$TERNDB_SERVER" --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
-      --dir "$dir" >"$dir/log" 2>&1 &
-  else
-    "$REDIS_SERVER" --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
-      --dir "$dir" >"$dir/log" 2>&1 &
-  fi
-  pid=$!
-  for _ in $(seq 100); do
-    [[ $("$REDIS_CLI" -p "$port" ping 2>/dev/null) == PONG ]] && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "$name did not start:" >&2
-  cat "$dir/log" >&2
-  exit 1
+  rm -rf "${work:?}/$1"
+  bench_launch "$1" "$work/$1"
+  pid=$BENCH_PID
+  port=$BENCH_PORT
 }
 
 stop() {
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  bench_stop "$pid"
   pid=""
 }
 

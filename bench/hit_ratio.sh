@@ -15,10 +15,7 @@ set -euo pipefail
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_dir=$(dirname "$script_dir")
-PY=/usr/bin/python3
-TERNDB_SERVER=${TERNDB_SERVER:-$repo_dir/build/terndb-server}
-REDIS_SERVER=${REDIS_SERVER:-$(command -v redis-server || echo /usr/bin/redis-server)}
-REDIS_CLI=${REDIS_CLI:-$(command -v redis-cli || echo /usr/bin/redis-cli)}
+source "$script_dir/lib.sh"
 DRIVER=${HIT_RATIO_DRIVER:-$repo_dir/build/bench/hit_ratio_driver}
 
 keys=1000000
@@ -46,28 +43,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-# start NAME [options...]: sets $pid and $port.
+# start NAME [options...]: a fresh server with those options; sets $pid and $port.
 start() {
-  local name=$1; shift
-  port=$(free_port)
-  if [[ $name == terndb ]]; then
-    "$TERNDB_SERVER" --port "$port" --bind 127.0.0.1 --dir "$workdir" --save "" "$@" \
-      >"$workdir/$name.log" 2>&1 &
-  else
-    "$REDIS_SERVER" --port "$port" --bind 127.0.0.1 --dir "$workdir" --save "" \
-      --appendonly no "$@" >"$workdir/$name.log" 2>&1 &
-  fi
-  pid=$!
-  for _ in $(seq 100); do
-    "$REDIS_CLI" -p "$port" ping >/dev/null 2>&1 && return 0
-    sleep 0.05
-  done
-  echo "$name did not start" >&2
-  exit 1
+  local name=$1
+  shift
+  rm -rf "${workdir:?}/$name"
+  bench_launch "$name" "$workdir/$name" "$@"
+  pid=$BENCH_PID
+  port=$BENCH_PORT
 }
-stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }
+stop() {
+  bench_stop "$pid"
+  pid=""
+}
 used_memory() {
   "$REDIS_CLI" -p "$port" info memory | tr -d '\r' | awk -F: '$1 == "used_memory" {print $2}'
 }

@@ -20,12 +20,9 @@ set -euo pipefail
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_dir=$(dirname "$script_dir")
-PY=/usr/bin/python3
+source "$script_dir/lib.sh"
 
-TERNDB_SERVER=${TERNDB_SERVER:-$repo_dir/build/terndb-server}
-REDIS_SERVER=${REDIS_SERVER:-$(command -v redis-server || echo /usr/bin/redis-server)}
 PUBSUB_BENCH=${PUBSUB_BENCH:-$repo_dir/build/bench/pubsub_bench}
-REDIS_CLI=$(command -v redis-cli || echo /usr/bin/redis-cli)
 
 scenarios="50x200000,500x20000"
 payload=32
@@ -62,34 +59,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# start_server NAME: terndb or redis on a free loopback port, without persistence.
+# start_server NAME: terndb (with --server-threads) or redis on a free loopback port.
 start_server() {
-  local name=$1 port dir
-  port=$(free_port)
-  dir="$work/$name"
-  mkdir -p "$dir"
-  if [[ $name == terndb ]]; then
-    "$TERNDB_SERVER" --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
-      --server-threads "$threads" --dir "$dir" >"$dir/log" 2>&1 &
-  else
-    "$REDIS_SERVER" --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
-      --dir "$dir" >"$dir/log" 2>&1 &
-  fi
-  server_pid[$name]=$!
-  server_port[$name]=$port
-  local i
-  for i in $(seq 100); do
-    if [[ $("$REDIS_CLI" -p "$port" ping 2>/dev/null) == PONG ]]; then return 0; fi
-    kill -0 "${server_pid[$name]}" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "$name did not start; log:" >&2
-  cat "$dir/log" >&2
-  exit 1
+  local name=$1 extra=()
+  [[ $name == terndb ]] && extra=(--server-threads "$threads")
+  bench_launch "$name" "$work/$name" "${extra[@]}"
+  server_pid[$name]=$BENCH_PID
+  server_port[$name]=$BENCH_PORT
 }
 
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }

@@ -82,6 +82,19 @@ void Replication::clear_master(Server& server) {
   logf(LogLevel::kNotice, "MASTER MODE enabled (user request from 'id=0')");
 }
 
+void Replication::release_links() {
+  std::shared_ptr<MasterLink> master;
+  std::vector<std::shared_ptr<ReplicaLink>> replicas;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    master = std::move(master_);
+    replicas.swap(replicas_);
+    ack_waiters_.clear();
+  }
+  // Dropped here, while their io contexts still exist; handlers still queued there hold
+  // the last references until the contexts are destroyed with the server.
+}
+
 bool Replication::master_link_up() const {
   std::lock_guard<std::mutex> g(mu_);
   return master_ && master_->link_up();

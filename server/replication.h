@@ -70,6 +70,9 @@ class Replication {
   // REPLICAOF host port / NO ONE.
   void set_master(Server& server, const std::string& host, int port);
   void clear_master(Server& server);
+  // At exit, once the io threads have stopped: drops the links, whose sockets and timers
+  // belong to io contexts that go away with the server (this object outlives it).
+  void release_links();
   bool is_replica() const { return replica_.load(std::memory_order_relaxed); }
   MasterView master_view() const;
   bool master_link_up() const;

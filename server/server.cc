@@ -484,6 +484,7 @@ int Server::run() {
     ::unlink(config_.text("unixsocket").c_str());
   }
   signals_.reset();
+  Replication::instance().release_links();
   for (auto& w : workers_) {
     w->cron.reset();
     std::vector<std::shared_ptr<Connection>> conns;

@@ -192,10 +192,14 @@ class Loader {
           db = static_cast<int>(n);
           continue;
         }
-        case kOpResizeDb:
+        case kOpResizeDb: {
+          // Sizes the tables of the database being read (keys spread evenly over shards)
+          // so that loading does not rehash them over and over.
+          const uint64_t keys = read_len();
           read_len();
-          read_len();
+          reserve(db, keys);
           continue;
+        }
         case kOpAux: {
           std::string key = read_string();
           std::string value = read_string();
@@ -552,6 +556,19 @@ class Loader {
       if (!seen.insert(m.first).second) corrupt(at, key, "duplicate sorted set members");
     }
     return make_object_entry(key, ValueType::kZSet, ZSetValue::from_sorted(members), expire);
+  }
+
+  void reserve(int db, uint64_t keys) {
+    const size_t shards = ks_.shard_count();
+    // The announced size is only a hint (a damaged file may claim anything): at most 64Ki
+    // buckets a shard up front (about 4M keys over 64 shards); beyond that tables grow as
+    // keys arrive.
+    const uint64_t per_shard = std::min<uint64_t>(keys / shards + 1, uint64_t{1} << 16);
+    for (size_t i = 0; i < shards; ++i) {
+      Shard& s = ks_.shard(i);
+      std::lock_guard<std::mutex> lock(s.mu);
+      s.dbs[static_cast<size_t>(db)].reserve(static_cast<size_t>(per_shard));
+    }
   }
 
   void insert(int db, const std::string& key, EntryPtr e, uint64_t at) {

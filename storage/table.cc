@@ -4,6 +4,7 @@
 #include <new>
 #include <utility>
 
+#include "storage/chained_buckets.h"
 #include "storage/hashing.h"
 
 namespace terndb::storage {
@@ -140,26 +141,18 @@ Table Table::take() {
 
 void Table::resize(size_t new_count) {
   ++layout_version_;
-  auto* nb = static_cast<Entry**>(calloc(new_count, sizeof(Entry*)));
-  if (!nb) throw std::bad_alloc();
-  size_t new_mask = new_count - 1;
-  if (buckets_) {
-    for (size_t i = 0; i <= mask_; ++i) {
-      Entry* e = buckets_[i];
-      while (e) {
-        Entry* next = e->next;
-        size_t j = hash_key(e->key()) & new_mask;
-        e->next = nb[j];
-        nb[j] = e;
-        e = next;
-      }
-    }
-    free(buckets_);
-  }
   add_counter((static_cast<int64_t>(new_count) - static_cast<int64_t>(bucket_count())) *
               static_cast<int64_t>(sizeof(Entry*)));
-  buckets_ = nb;
-  mask_ = new_mask;
+  buckets_ = rehash_buckets(
+      buckets_, bucket_count(), new_count, [](Entry* e) -> Entry*& { return e->next; },
+      [](Entry* e) { return e->key(); });
+  mask_ = new_count - 1;
+}
+
+void Table::reserve(size_t keys) {
+  size_t target = kMinBuckets;
+  while (target < keys) target *= 2;
+  if (target > bucket_count()) resize(target);
 }
 
 uint64_t Table::scan(uint64_t cursor, const std::function<void(Entry*)>& fn, int width) const {

@@ -75,6 +75,9 @@ class Table {
 
   // Shrinks the bucket array when the table became sparse (called after deletions).
   void maybe_shrink();
+  // Grows the bucket array to hold `keys` entries without further resizing (an RDB's
+  // RESIZEDB announces a database's size before its keys).
+  void reserve(size_t keys);
 
   // Changes whenever links into the table may have moved or died (insert, replace, unlink,
   // resize, clear, move): a KeyHandle compares it to know its cached link is still good.

@@ -300,7 +300,12 @@ class Eviction(unittest.TestCase):
         pipe.execute()
         # The next command evicts what EXEC added beyond the limit.
         self.c.set("after", "1")
-        self.assertLessEqual(used(self.c), limit + 64 * 1024)
+        # With jemalloc the check before a command sees every allocation of the io threads;
+        # sanitizer builds run on the sanitizer's allocator, where it sees the dataset and
+        # refreshes the rest every 10 ms, so their bound is looser.
+        allocator = self.c.info("memory")["mem_allocator"]
+        slack = 64 * 1024 if allocator.startswith("jemalloc") else 256 * 1024
+        self.assertLessEqual(used(self.c), limit + slack)
         self.assertTrue(self.c.exists("after"))
 
     def test_info_fields(self):

@@ -118,6 +118,19 @@ TEST(Table, GrowsAndShrinks) {
   for (int i = 100; i < 200; ++i) EXPECT_FALSE(table_has(t, key_name(i))) << i;
 }
 
+TEST(Table, ReserveSizesOnceAndKeepsEntries) {
+  Table t;
+  for (int i = 0; i < 10; ++i) insert_key(t, key_name(i));
+  t.reserve(3000);
+  const size_t reserved = t.bucket_count();
+  EXPECT_GE(reserved, 3000u);
+  for (int i = 10; i < 3000; ++i) insert_key(t, key_name(i));
+  EXPECT_EQ(t.bucket_count(), reserved);  // no resize while filling up to the reservation
+  for (int i = 0; i < 3000; ++i) EXPECT_TRUE(table_has(t, key_name(i))) << i;
+  t.reserve(16);  // never shrinks
+  EXPECT_EQ(t.bucket_count(), reserved);
+}
+
 TEST(Table, ClearAndTake) {
   Table t;
   for (int i = 0; i < 50; ++i) insert_key(t, key_name(i), kNow);
