@@ -95,14 +95,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# start_server NAME: terndb (with --server-threads) or redis on a free loopback port.
-start_server() {
-  local name=$1 extra=()
-  [[ $name == terndb ]] && extra=(--server-threads "$threads")
-  bench_launch "$name" "$work/$name" "${extra[@]}"
-  server_pid[$name]=$BENCH_PID
-  server_port[$name]=$BENCH_PORT
-}
 
 stop_server() {
   local name=$1 pid=${server_pid[$1]:-}

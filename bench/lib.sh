@@ -39,6 +39,17 @@ bench_launch() {
   exit 1
 }
 
+# start_server NAME: bench_launch in "$work/NAME", giving terndb --server-threads "$threads";
+# records the server in the caller's associative arrays server_pid and server_port (which
+# the caller declares, and stops in its cleanup).
+start_server() {
+  local name=$1 extra=()
+  [[ $name == terndb ]] && extra=(--server-threads "$threads")
+  bench_launch "$name" "$work/$name" "${extra[@]}"
+  server_pid[$name]=$BENCH_PID
+  server_port[$name]=$BENCH_PORT
+}
+
 # bench_stop PID: stops a server and reaps it.
 bench_stop() {
   kill "$1" 2>/dev/null || true

@@ -59,14 +59,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# start_server NAME: terndb (with --server-threads) or redis on a free loopback port.
-start_server() {
-  local name=$1 extra=()
-  [[ $name == terndb ]] && extra=(--server-threads "$threads")
-  bench_launch "$name" "$work/$name" "${extra[@]}"
-  server_pid[$name]=$BENCH_PID
-  server_port[$name]=$BENCH_PORT
-}
 
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
