@@ -11,7 +11,6 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
-#include <stdexcept>
 
 #include "server/log.h"
 #include "server/memory_stats.h"
@@ -547,44 +546,6 @@ void Persistence::info(std::string& out) const {
            static_cast<unsigned long long>(keys_loaded_.load()));
 }
 
-namespace {
-
-constexpr size_t kMaxServers = 16;
-std::atomic<Server*> g_servers[kMaxServers];
-Persistence* g_persistence[kMaxServers];
-
-}  // namespace
-
-std::mutex g_servers_mu;  // attach and detach; lookups read the slots without it
-
-void attach_persistence(Server& server) {
-  std::lock_guard<std::mutex> lock(g_servers_mu);
-  for (size_t i = 0; i < kMaxServers; ++i) {
-    if (g_servers[i].load() == nullptr) {
-      g_persistence[i] = new Persistence(server);
-      g_servers[i].store(&server, std::memory_order_release);  // publishes the pointer
-      return;
-    }
-  }
-  throw std::runtime_error("too many servers in one process");
-}
-
-void detach_persistence(Server& server) {
-  std::lock_guard<std::mutex> lock(g_servers_mu);
-  for (size_t i = 0; i < kMaxServers; ++i) {
-    if (g_servers[i].load() == &server) {
-      delete g_persistence[i];
-      g_servers[i].store(nullptr);
-      return;
-    }
-  }
-}
-
-Persistence& persistence_of(Server& server) {
-  for (size_t i = 0; i < kMaxServers; ++i) {
-    if (g_servers[i].load(std::memory_order_acquire) == &server) return *g_persistence[i];
-  }
-  abort();  // every Server attaches one in its constructor
-}
+Persistence& persistence_of(Server& server) { return server.persistence(); }
 
 }  // namespace terndb::server

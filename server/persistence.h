@@ -146,10 +146,7 @@ class Persistence {
   std::atomic<uint64_t> keys_expired_{0};
 };
 
-// Each Server has one Persistence, created by its constructor and found by the server's
-// address (a short lock-free table: a process runs one server, tests a few).
-void attach_persistence(Server& server);
-void detach_persistence(Server& server);
+// The Server's Persistence (created by its constructor), for code that has the Server.
 Persistence& persistence_of(Server& server);
 
 void register_persistence_commands(CommandTable& t);

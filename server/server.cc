@@ -80,7 +80,7 @@ Server::Server(conf::Registry& config)
   client_pause_ = std::make_unique<ClientPause>(*keyspace_);
   evictor_ = std::make_unique<Evictor>(*this);
   wire_access_policy();
-  attach_persistence(*this);
+  persistence_ = std::make_unique<Persistence>(*this);
   run_id_ = make_run_id();
   start_time_ms_ = storage::now_ms();
   wire_encoding_limits();
@@ -145,7 +145,7 @@ void Server::wire_access_policy() {
 }
 
 Server::~Server() {
-  detach_persistence(*this);
+  persistence_.reset();  // before the keyspace and workers it uses
 }
 
 int64_t Server::hz() const {

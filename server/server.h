@@ -31,6 +31,7 @@ class Connection;
 class PubsubRegistry;
 class ClientPause;
 class Evictor;
+class Persistence;
 
 // Counters a worker's thread writes and any thread may read (relaxed atomics, no sharing
 // of cache lines between workers).
@@ -91,6 +92,7 @@ class Server : public storage::KeyspaceObserver {
   PubsubRegistry& pubsub() { return *pubsub_; }
   ClientPause& client_pause() { return *client_pause_; }
   Evictor& evictor() { return *evictor_; }
+  Persistence& persistence() { return *persistence_; }
 
   // Client registry.
   uint64_t next_client_id() { return next_client_id_.fetch_add(1) + 1; }
@@ -151,6 +153,7 @@ class Server : public storage::KeyspaceObserver {
   std::unique_ptr<PubsubRegistry> pubsub_;
   std::unique_ptr<ClientPause> client_pause_;
   std::unique_ptr<Evictor> evictor_;
+  std::unique_ptr<Persistence> persistence_;
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> tcp_acceptors_;
   std::unique_ptr<asio::local::stream_protocol::acceptor> unix_acceptor_;
   std::unique_ptr<asio::signal_set> signals_;
