@@ -10,6 +10,7 @@
 #include "server/client_pause.h"
 #include "server/connection.h"
 #include "server/eviction.h"
+#include "server/active_replica.h"
 #include "server/implicit_delete.h"
 #include "server/propagate.h"
 #include "server/replication.h"
@@ -439,6 +440,7 @@ void Server::request_shutdown(int signal_number) {
 
 int Server::run() {
   start_listeners();
+  active::enable(*this);
   Replication::instance().start(*this);
   signals_ = std::make_unique<asio::signal_set>(workers_[0]->io, SIGTERM, SIGINT);
   // SIGINT is Fly's kill_signal; both stop the server the same way.
