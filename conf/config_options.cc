@@ -391,6 +391,9 @@ void register_replication_options(Registry& r) {
   yes_no(r, "multi-master", false);
   yes_no(r, "multi-master-no-forward", false);
   integer(r, "replica-quorum", -1, -1, kIntMax);
+  // terndb: how long a deleted key's version is kept (seconds), so that an older write still
+  // in flight or in a partitioned peer cannot bring the key back.
+  integer(r, "active-replica-tombstone-lifetime", 86400, 1, kIntMax);
   integer(r, "replica-weighting-factor", 2, 1, kIntMax).accepted_only();
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <random>
 
+#include "storage/version.h"
 #include "storage/write_order.h"
 
 namespace terndb::replication {
@@ -121,7 +122,16 @@ void StreamLog::append_locked(StreamBatch& batch) {
     buf_ += batch.raw;
     selected_db_ = -1;  // the raw bytes carry their own SELECTs
   }
-  if (!batch.items.empty()) {
+  if (!batch.items.empty() && !batch.wrap_origin.empty()) {
+    for (auto& item : batch.items) {
+      std::string inner;
+      inner.swap(buf_);
+      encode(item.argv);
+      inner.swap(buf_);
+      encode(Argv{"RREPLAY", batch.wrap_origin, inner, std::to_string(item.db),
+                  std::to_string(storage::hlc_next())});
+    }
+  } else if (!batch.items.empty()) {
     auto select = [&](int db) {
       if (db < 0 || db == selected_db_) return;
       encode(Argv{"SELECT", std::to_string(db)});

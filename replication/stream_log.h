@@ -38,6 +38,9 @@ struct StreamBatch {
   std::vector<StreamItem> items;
   bool transaction = false;
   std::string raw;
+  // Active replication: each item goes out as `RREPLAY <wrap_origin> <item> <db> <mvcc>`,
+  // stamped as it is appended, so an origin's stamps rise in stream order.
+  std::string wrap_origin;
 };
 
 // A reader of the stream (a replica's link). Its callbacks run with the log's lock held:

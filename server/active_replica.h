@@ -28,6 +28,13 @@ bool enabled();
 // Start-up, before any link or client: turns active replication on when configured.
 void enable(Server& server);
 
+// Whether this thread is applying a peer's message (its effects are not our own writes).
+bool applying_peer();
+// Config changes that matter here (multi-master-no-forward).
+void refresh_settings(Server& server);
+// Drops tombstones older than `active-replica-tombstone-lifetime`; returns how many.
+size_t purge_tombstones(Server& server);
+
 // This process's node id: a fresh 36-character uuid at every start.
 const std::string& node_uuid();
 

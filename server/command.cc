@@ -89,6 +89,7 @@ void register_all_commands(CommandTable& t) {
   register_client_pause_commands(t);
   register_memory_commands(t);
   register_replication_commands(t);
+  register_active_replica_commands(t);
   register_slowlog_commands(t);
   register_latency_commands(t);
 }

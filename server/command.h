@@ -135,6 +135,7 @@ void register_pubsub_commands(CommandTable& t);
 void register_client_pause_commands(CommandTable& t);
 void register_memory_commands(CommandTable& t);
 void register_replication_commands(CommandTable& t);
+void register_active_replica_commands(CommandTable& t);
 void register_slowlog_commands(CommandTable& t);
 void register_latency_commands(CommandTable& t);
 void register_all_commands(CommandTable& t);

@@ -4,6 +4,7 @@
 
 #include <cctype>
 
+#include "server/active_replica.h"
 #include "server/blocking.h"
 #include "server/connection.h"
 #include "server/scripting/script_busy.h"
@@ -218,7 +219,8 @@ bool Connection::memory_admits(const CommandSpec& spec) {
   if (evictor.maxmemory() <= 0) return true;
   // A replica leaves eviction to its master (whose DELs arrive in the stream) unless told
   // otherwise, as Redis's replica-ignore-maxmemory.
-  if (Replication::instance().is_replica() && server_.config().flag("replica-ignore-maxmemory")) {
+  if (Replication::instance().is_replica() && !active::enabled() &&
+      server_.config().flag("replica-ignore-maxmemory")) {
     return true;
   }
   oom = evictor.perform_evictions(false) == Evictor::Result::kFail;

@@ -175,6 +175,7 @@ storage::rdb::WriteOptions Persistence::write_options() const {
   opt.compress = server_.config().flag("rdbcompression");
   opt.checksum = server_.config().flag("rdbchecksum");
   opt.aux = storage::rdb::standard_aux(kRedisCompatVersion, read_memory_stats().allocated);
+  opt.versions = storage::versioned_entries();  // active replication
   return opt;
 }
 

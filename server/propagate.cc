@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "server/active_replica.h"
 #include "server/command.h"
 #include "server/replication.h"
 
@@ -45,6 +46,12 @@ void PropagationBatch::finish() {
     // of a missing key): our offset must stay equal to the master's.
     if (batch_.raw.empty() && slot_.ticket == 0) return;
     storage::take_write_ticket(slot_);
+  } else if (active::enabled()) {
+    // Key states arrived through add_raw; items are our own messages that are not key
+    // states (PUBLISH, FLUSHDB...), sent as RREPLAY from us.
+    if (slot_.ticket == 0 && batch_.raw.empty() && batch_.items.empty()) return;
+    storage::take_write_ticket(slot_);
+    if (!batch_.items.empty()) batch_.wrap_origin = active::node_uuid();
   } else {
     if (slot_.ticket == 0) return;
     // A writable replica's own writes stay local, as in Redis: our stream is our master's.
@@ -73,6 +80,20 @@ void CommandPropagation::done(std::string_view reply) {
   if (!batch_) return;
   PropagationBatch& b = *batch_;
   const std::string& name = ctx_.spec->name;
+  if (active::enabled()) {
+    // Keys reach peers as states (server/active_replica.cc); what has no key goes as the
+    // command itself. A peer's message is sent on by whoever applies it.
+    const CommandSpec* top = ctx_.spec->parent ? ctx_.spec->parent : ctx_.spec;
+    bool keyless = top->first_key == 0 && !top->key_finder;
+    bool publish = name == "publish" || name == "spublish";
+    if (!b.raw_ && !active::applying_peer() && keyless &&
+        (publish || b.slot_.writes != writes_before_)) {
+      b.take_ticket();
+      b.add(ctx_.db(), replication::Argv(ctx_.argv.begin(), ctx_.argv.end()));
+    }
+    if (own_) own_->finish();
+    return;
+  }
   if (replication::propagates_effects_only(name)) {
     b.transaction_ = true;
   } else if (!b.raw_ && b.slot_.writes != writes_before_) {
@@ -90,6 +111,8 @@ void CommandPropagation::done(std::string_view reply) {
 }
 
 void propagate_expired(int db, std::string_view key) {
+  // Active replicas expire keys themselves, and evictions go out as key states.
+  if (active::enabled()) return;
   storage::WriteSequence& seq = storage::write_sequence();
   if (!seq.enabled.load(std::memory_order_relaxed)) return;
   PropagationBatch* b = t_batch;

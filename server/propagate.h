@@ -32,6 +32,9 @@ class PropagationBatch {
   void add(int db, replication::Argv argv) {
     batch_.items.push_back(replication::StreamItem{db, std::move(argv)});
   }
+  // Active replication: bytes already in stream form (a key's state, a peer's message).
+  void add_raw(std::string_view bytes) { batch_.raw.append(bytes.data(), bytes.size()); }
+  void take_ticket() { storage::take_write_ticket(slot_); }
   // Hands the batch to the log (the destructor does it too).
   void finish();
 

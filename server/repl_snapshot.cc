@@ -13,6 +13,7 @@ bool write_snapshot(storage::Keyspace& ks, int fd, const std::string& replid, ui
   storage::rdb::WriteOptions opt;
   opt.aux =
       storage::rdb::standard_aux(kRedisCompatVersion, 0, replid, static_cast<int64_t>(offset), 0);
+  opt.versions = storage::versioned_entries();  // active replication: versions, tombstones
   if (!storage::rdb::write_rdb(ks, sink, opt, error)) return false;
   if (!sink.flush()) {
     if (error) *error = sink.error();

@@ -385,8 +385,13 @@ void Server::cron(Worker& w) {
   // A CLIENT PAUSE whose time is up ends here (held clients wake on their own timers).
   client_pause_->expire(now);
   Replication::instance().cron(*this);
+  // Tombstones outlive the longest partition we expect, then go (a few seconds apart).
+  if (active::enabled() && now - last_tombstone_purge_ms_ >= 5000) {
+    last_tombstone_purge_ms_ = now;
+    active::purge_tombstones(*this);
+  }
   // Replicas leave expiry and eviction to their master, which sends DELs.
-  const bool replica = Replication::instance().is_replica();
+  const bool replica = Replication::instance().is_replica() && !active::enabled();
   if (active_expire_enabled.load() && !client_pause_->active() && !replica) {
     run_active_expire(now);
   }

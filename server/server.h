@@ -163,6 +163,7 @@ class Server : public storage::KeyspaceObserver {
   std::atomic<uint64_t> expired_keys_{0};
   std::atomic<double> expired_stale_perc_{0};
   std::atomic<uint64_t> expired_time_cap_reached_{0};
+  int64_t last_tombstone_purge_ms_ = 0;  // worker 0 only
   std::atomic<uint64_t> expire_cycle_cpu_us_{0};
   std::atomic<bool> shutting_down_{false};
   std::mutex clients_mu_;

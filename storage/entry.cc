@@ -12,9 +12,11 @@
 namespace terndb::storage {
 namespace {
 
-Entry* alloc_entry(std::string_view key, int64_t expire_at, size_t payload_size) {
+Entry* alloc_entry(std::string_view key, int64_t expire_at, size_t payload_size,
+                   bool has_version = versioned_entries()) {
   bool has_expire = expire_at >= 0;
-  size_t size = sizeof(Entry) + (has_expire ? 8 : 0) + key.size() + payload_size;
+  size_t size = sizeof(Entry) + (has_expire ? 8 : 0) + (has_version ? kVersionSlot : 0) +
+                key.size() + payload_size;
   auto* e = static_cast<Entry*>(malloc(size));
   if (!e) throw std::bad_alloc();
   e->next = nullptr;
@@ -22,9 +24,11 @@ Entry* alloc_entry(std::string_view key, int64_t expire_at, size_t payload_size)
   e->type = 0;
   e->encoding = 0;
   e->has_expire = has_expire ? 1 : 0;
+  e->has_version = has_version ? 1 : 0;
   e->spare = 0;
   e->key_len = static_cast<uint32_t>(key.size());
   if (has_expire) e->set_expire_in_place(expire_at);
+  if (has_version) e->set_version(Version{});
   memcpy(reinterpret_cast<char*>(e) + e->key_offset(), key.data(), key.size());
   return e;
 }
@@ -111,7 +115,8 @@ Entry* with_expire(Entry* e, int64_t expire_at) {
   }
   if (!want && !e->has_expire) return e;
   size_t psize = payload_size(e);
-  Entry* n = alloc_entry(e->key(), expire_at, psize);
+  Entry* n = alloc_entry(e->key(), expire_at, psize, e->has_version);
+  if (e->has_version) n->set_version(e->version());
   n->lru = e->lru;
   n->type = e->type;
   n->encoding = e->encoding;
@@ -123,6 +128,7 @@ Entry* with_expire(Entry* e, int64_t expire_at) {
 
 Entry* rekey_entry(const Entry* e, std::string_view new_key, bool deep) {
   size_t psize = payload_size(e);
+  // The copy is a new write of the new key: its version is set when the write completes.
   Entry* n = alloc_entry(new_key, e->expire_at(), psize);
   n->lru = e->lru;
   n->type = e->type;

@@ -1,6 +1,10 @@
 // One key and its value in a single allocation.
 //
-// Layout: [Entry header 16 B][expire ms, 8 B, only if has_expire][key bytes][payload]
+// Layout: [Entry header 16 B][expire ms, 8 B, only if has_expire]
+//         [version, 12 B: mvcc u64 + origin u32, only if has_version][key bytes][payload]
+//
+// Entries carry a version only on an active replica (storage/version.h), where every
+// builder below adds the slot.
 //
 // Payload by encoding:
 //   kInt            int64 (a string that is a canonical integer)
@@ -17,6 +21,8 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+
+#include "storage/version.h"
 
 namespace terndb::storage {
 
@@ -41,13 +47,16 @@ class CompositeValue {
 // Strings up to this many bytes are created "embstr" as Redis does (OBJECT ENCODING).
 constexpr size_t kEmbstrMaxLen = 44;
 
+constexpr size_t kVersionSlot = 12;
+
 struct Entry {
   Entry* next;
   uint32_t lru : 24;  // LRU clock or LFU counter
   uint32_t type : 3;
   uint32_t encoding : 2;
   uint32_t has_expire : 1;
-  uint32_t spare : 2;
+  uint32_t has_version : 1;
+  uint32_t spare : 1;
   uint32_t key_len;
 
   std::string_view key() const {
@@ -65,6 +74,22 @@ struct Entry {
   // Only valid when has_expire is set (the slot exists).
   void set_expire_in_place(int64_t when) {
     memcpy(reinterpret_cast<char*>(this) + sizeof(Entry), &when, 8);
+  }
+
+  // The key's version (empty when the entry has no slot).
+  Version version() const {
+    Version v;
+    if (!has_version) return v;
+    const char* p = reinterpret_cast<const char*>(this) + version_offset();
+    memcpy(&v.mvcc, p, 8);
+    memcpy(&v.origin, p + 8, 4);
+    return v;
+  }
+  // Only valid when has_version is set.
+  void set_version(const Version& v) {
+    char* p = reinterpret_cast<char*>(this) + version_offset();
+    memcpy(p, &v.mvcc, 8);
+    memcpy(p + 8, &v.origin, 4);
   }
 
   // String payload accessors.
@@ -91,7 +116,8 @@ struct Entry {
     return p;
   }
 
-  size_t key_offset() const { return sizeof(Entry) + (has_expire ? 8 : 0); }
+  size_t version_offset() const { return sizeof(Entry) + (has_expire ? 8 : 0); }
+  size_t key_offset() const { return version_offset() + (has_version ? kVersionSlot : 0); }
   char* payload() { return reinterpret_cast<char*>(this) + key_offset() + key_len; }
   const char* payload() const {
     return reinterpret_cast<const char*>(this) + key_offset() + key_len;

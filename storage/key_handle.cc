@@ -20,7 +20,43 @@ ReadyKeys*& ready_keys_sink() {
   return sink;
 }
 
+namespace {
+KeyChangeHook g_change_hook = nullptr;
+}  // namespace
+
+void set_key_change_hook(KeyChangeHook hook) {
+  g_change_hook = hook;
+}
+
+const Version*& version_override() {
+  thread_local const Version* v = nullptr;
+  return v;
+}
+
 KeyHandle::~KeyHandle() {
+  // The handle's own change first (it may carry a peer's version); a blocked client served
+  // from here makes a change of its own, with a fresh version.
+  if (modified_) settle_version(version_override());
+  serve_waiters();
+  if (modified_) settle_version(nullptr);
+}
+
+void KeyHandle::settle_version(const Version* forced) {
+  modified_ = false;
+  Version v = forced ? *forced : Version{hlc_next(), local_origin()};
+  Entry** link = table_->find(key_, hash_);
+  Entry* e = link ? *link : nullptr;
+  TombstoneMap& tombs = shard_->tombstones[static_cast<size_t>(db_)];
+  if (e) {
+    if (e->has_version) e->set_version(v);
+    if (!tombs.empty()) tombs.erase(std::string(key_));
+  } else {
+    tombs[std::string(key_)] = Tombstone{v, now_};
+  }
+  if (g_change_hook) g_change_hook(db_, key_, e, v);
+}
+
+void KeyHandle::serve_waiters() {
   if (!created_ || shard_->waiters.empty() || !shard_->waiters.has_waiters(db_, key_)) return;
   if (ReadyKeys* sink = ready_keys_sink()) {
     sink->keys.emplace_back(db_, std::string(key_));
@@ -32,6 +68,7 @@ KeyHandle::~KeyHandle() {
 
 void KeyHandle::mark_modified() {
   note_write();
+  if (versioned_entries()) modified_ = true;
   if (!shard_->watches.empty()) shard_->watches.touch(db_, key_);
 }
 

@@ -20,6 +20,15 @@ struct ReadyKeys {
 };
 ReadyKeys*& ready_keys_sink();  // thread-local; null outside transactions
 
+// Active replication: called with the shard lock held when a handle that changed its key
+// goes away, after the key got its new version (`e` is the live entry, or null when the
+// key is gone and a tombstone holds the version). Installed once at start.
+using KeyChangeHook = void (*)(int db, std::string_view key, const Entry* e, const Version& v);
+void set_key_change_hook(KeyChangeHook hook);
+// The version the writes on this thread give their keys instead of a fresh one (applying
+// a peer's write keeps the peer's version); null for a fresh one.
+const Version*& version_override();
+
 class KeyHandle {
  public:
   KeyHandle(Keyspace& ks, int db, std::string_view key, int64_t now, bool already_locked);
@@ -71,6 +80,10 @@ class KeyHandle {
   Shard* shard_;
   Table* table_;
   bool created_ = false;
+  void serve_waiters();
+  // Gives the changed key its new version (versioned entries only): `forced`, or a fresh one.
+  void settle_version(const Version* forced);
+  bool modified_ = false;
   std::unique_lock<std::mutex> lock_;
   Entry** link_ = nullptr;
   bool looked_up_ = false;

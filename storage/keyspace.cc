@@ -16,6 +16,7 @@ Keyspace::Keyspace(int databases, unsigned shard_bits)
     auto s = std::make_unique<Shard>();
     s->dbs.resize(static_cast<size_t>(databases));
     s->expire_cursor.assign(static_cast<size_t>(databases), 0);
+    s->tombstones.resize(static_cast<size_t>(databases));
     for (Table& t : s->dbs) t.bind_counter(&dataset_bytes_);
     s->rng.seed(0x9e3779b97f4a7c15ull * (i + 1));
     shards_.push_back(std::move(s));
@@ -111,9 +112,40 @@ void Keyspace::swap_db(int a, int b, bool locked) {
 void Keyspace::expire_entry(Shard& s, int db, Entry** link) {
   Table& t = s.dbs[static_cast<size_t>(db)];
   Entry* e = t.unlink(link);
+  if (e->has_version) {
+    Version v = e->version();
+    if (!v.empty()) s.tombstones[static_cast<size_t>(db)][std::string(e->key())] = {v, now_ms()};
+  }
   if (!s.watches.empty()) s.watches.touch(db, e->key());
   if (observer_) observer_->key_expired(db, e->key());
   free_entry(e);
+}
+
+size_t Keyspace::purge_tombstones(int64_t before_ms) {
+  size_t n = 0;
+  for (auto& s : shards_) {
+    std::lock_guard<std::mutex> g(s->mu);
+    for (TombstoneMap& m : s->tombstones) {
+      for (auto it = m.begin(); it != m.end();) {
+        if (it->second.since_ms < before_ms) {
+          it = m.erase(it);
+          ++n;
+        } else {
+          ++it;
+        }
+      }
+    }
+  }
+  return n;
+}
+
+size_t Keyspace::tombstone_count() {
+  size_t n = 0;
+  for (auto& s : shards_) {
+    std::lock_guard<std::mutex> g(s->mu);
+    for (TombstoneMap& m : s->tombstones) n += m.size();
+  }
+  return n;
 }
 
 namespace {

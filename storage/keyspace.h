@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "storage/table.h"
+#include "storage/version.h"
 #include "storage/waiting.h"
 
 namespace terndb::storage {
@@ -37,6 +38,8 @@ struct Shard {
   WatchRegistry watches;  // WATCHed keys of this shard
   WaitQueues waiters;     // clients blocked on keys of this shard
   std::vector<uint64_t> expire_cursor;  // active expiry position per database
+  // Deleted keys' versions per database (active replication only; storage/version.h).
+  std::vector<TombstoneMap> tombstones;
   std::mt19937_64 rng{0x7e4db};
 };
 
@@ -97,8 +100,14 @@ class Keyspace {
   // change: the dataset part of used_memory, readable without any lock.
   int64_t dataset_bytes() const { return dataset_bytes_.load(std::memory_order_relaxed); }
 
-  // Deletes an expired entry at *link (hooks notified). Caller holds the shard lock.
+  // Deletes an expired entry at *link (hooks notified). Caller holds the shard lock. With
+  // versioned entries the key leaves a tombstone with the version it had: every node
+  // expires the same version at the same time, so nothing needs to be sent.
   void expire_entry(Shard& s, int db, Entry** link);
+
+  // Drops tombstones made before `before_ms`; returns how many.
+  size_t purge_tombstones(int64_t before_ms);
+  size_t tombstone_count();
 
  private:
   int databases_;

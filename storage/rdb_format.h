@@ -73,5 +73,10 @@ enum ModuleOpcode : uint8_t {
 
 // The aux field KeyDB writes before a key to carry its multi-master write timestamp.
 constexpr const char* kMvccAux = "mvcc-tstamp";
+// terndb's own: the origin node of the following keys' versions, and a deleted key's version.
+constexpr const char* kMvccOriginAux = "mvcc-origin";
+constexpr const char* kTombstoneAux = "tombstone";
+// The RDB version DUMP payloads carry.
+constexpr uint64_t kDumpRdbVersion = 10;
 
 }  // namespace terndb::storage::rdb

@@ -162,6 +162,7 @@ class Loader {
     int64_t expire = -1;
     bool have_mvcc = false;
     uint64_t mvcc = 0;
+    uint32_t origin = 0;
     uint64_t last_progress = 0;
     while (true) {
       if (opt_.progress && r_.offset() - last_progress >= (1u << 20)) {
@@ -203,7 +204,11 @@ class Loader {
         case kOpAux: {
           std::string key = read_string();
           std::string value = read_string();
-          if (key == kMvccAux) {
+          if (key == kMvccOriginAux) {
+            origin = intern_origin(value);
+          } else if (key == kTombstoneAux) {
+            tombstone(db, value, item_at);
+          } else if (key == kMvccAux) {
             // KeyDB prints the unsigned stamp through a signed conversion: a stamp with
             // the top bit set arrives negative.
             int64_t signed_stamp;
@@ -242,7 +247,14 @@ class Loader {
           EntryPtr e(load_value(type, key, expire, item_at));
           bool expired = e && opt_.drop_expired && expire >= 0 && expire < opt_.now_ms;
           if (e && !expired) {
-            insert(db, key, std::move(e), item_at);
+            Version v;
+            if (have_mvcc) v = Version{mvcc, origin};
+            if (opt_.take_key) {
+              opt_.take_key(db, key, e.release(), v);
+            } else {
+              if (e->has_version) e->set_version(v);
+              insert(db, key, std::move(e), item_at);
+            }
             ++res_.keys_loaded;
             if (have_mvcc && opt_.on_key_mvcc) opt_.on_key_mvcc(db, key, mvcc);
             if (opt_.after_key) opt_.after_key();
@@ -571,6 +583,33 @@ class Loader {
     }
   }
 
+  void tombstone(int db, const std::string& text, uint64_t at) {
+    size_t sp1 = text.find(' ');
+    size_t sp2 = sp1 == std::string::npos ? sp1 : text.find(' ', sp1 + 1);
+    uint64_t mvcc = 0;
+    if (sp2 == std::string::npos || !protocol::parse_uint64(text.substr(0, sp1), mvcc)) {
+      r_.fail_at(at, "invalid tombstone aux value");
+    }
+    Version v{mvcc, intern_origin(std::string_view(text).substr(sp1 + 1, sp2 - sp1 - 1))};
+    std::string key = text.substr(sp2 + 1);
+    if (opt_.on_tombstone) {
+      opt_.on_tombstone(db, std::move(key), v);
+      return;
+    }
+    if (!versioned_entries()) return;
+    Shard& s = ks_.shard(ks_.shard_of(hash_key(key)));
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.tombstones[static_cast<size_t>(db)][std::move(key)] = Tombstone{v, opt_.now_ms};
+  }
+
+ public:
+  // One DUMP payload's value (the type byte already read by the caller).
+  Entry* value_only(uint8_t type, const std::string& key, int64_t expire) {
+    return load_value(type, key, expire, 0);
+  }
+  uint8_t next_byte() { return r_.u8(); }
+
+ private:
   void insert(int db, const std::string& key, EntryPtr e, uint64_t at) {
     uint64_t h = hash_key(key);
     Shard& s = ks_.shard(ks_.shard_of(h));
@@ -587,6 +626,37 @@ class Loader {
 };
 
 }  // namespace
+
+Entry* restore_value(std::string_view payload, std::string_view key, int64_t expire_at,
+                     std::string* why) {
+  if (payload.size() < 11) {
+    if (why) *why = "DUMP payload version or checksum are wrong";
+    return nullptr;
+  }
+  const auto* tail = reinterpret_cast<const uint8_t*>(payload.data() + payload.size() - 10);
+  uint64_t rdbver = tail[0] | (static_cast<uint64_t>(tail[1]) << 8);
+  uint64_t crc = 0;
+  for (int i = 7; i >= 0; --i) crc = (crc << 8) | tail[2 + i];
+  if (rdbver > static_cast<uint64_t>(kMaxVersion) ||
+      crc64(0, payload.data(), payload.size() - 8) != crc) {
+    if (why) *why = "DUMP payload version or checksum are wrong";
+    return nullptr;
+  }
+  static Keyspace* scratch = new Keyspace(1, 0);  // the loader wants one; nothing goes in
+  MemorySource src(payload.substr(0, payload.size() - 10));
+  LoadOptions opt;
+  LoadResult res;
+  Loader loader(src, *scratch, opt, res);
+  try {
+    uint8_t type = loader.next_byte();
+    Entry* e = loader.value_only(type, std::string(key), expire_at);
+    if (!e && why) *why = "Bad data format";
+    return e;
+  } catch (const LoadError&) {
+    if (why) *why = "Bad data format";
+    return nullptr;
+  }
+}
 
 LoadResult load_rdb(Source& in, Keyspace& ks, const LoadOptions& opt) {
   LoadResult res;

@@ -76,6 +76,13 @@ struct LoadOptions {
   std::function<void(uint64_t bytes_read, uint64_t total)> progress;
   // Optional: called after each key is loaded (key-load-delay slows loading down with it).
   std::function<void()> after_key;
+  // Active replication (a peer's snapshot merged into ours): when set, each key is handed
+  // over here instead of being inserted (`e` is the caller's), with its version from the
+  // file's "mvcc-tstamp"/"mvcc-origin" (empty when it has none).
+  std::function<void(int db, std::string key, Entry* e, const Version& v)> take_key;
+  // Tombstones in the file ("tombstone" aux). When unset they are kept in the keyspace's
+  // shards if entries are versioned, else ignored.
+  std::function<void(int db, std::string key, const Version& v)> on_tombstone;
 };
 
 struct LoadResult {
@@ -90,5 +97,10 @@ struct LoadResult {
 };
 
 LoadResult load_rdb(Source& in, Keyspace& ks, const LoadOptions& opt);
+
+// A DUMP payload (RESTORE): checks its RDB version and CRC-64 and builds the entry, or
+// returns null with *why set.
+Entry* restore_value(std::string_view payload, std::string_view key, int64_t expire_at,
+                     std::string* why);
 
 }  // namespace terndb::storage::rdb

@@ -159,20 +159,48 @@ class Writer {
     return true;
   }
 
+  void aux(std::string_view k, std::string_view v) {
+    byte(kOpAux);
+    string(k);
+    string(v);
+  }
+
   void entry(int db, const Entry& e) {
     if (opt_.key_mvcc) {
-      byte(kOpAux);
-      string(kMvccAux);
-      string(std::to_string(opt_.key_mvcc(db, e)));
+      aux(kMvccAux, std::to_string(opt_.key_mvcc(db, e)));
+    } else if (opt_.versions && e.has_version) {
+      Version v = e.version();
+      if (!v.empty()) {
+        if (v.origin != last_origin_) {
+          aux(kMvccOriginAux, origin_uuid(v.origin));
+          last_origin_ = v.origin;
+        }
+        aux(kMvccAux, std::to_string(v.mvcc));
+      }
     }
     if (e.has_expire) {
       byte(kOpExpireTimeMs);
       le(static_cast<uint64_t>(e.expire_at()), 8);
     }
+    value(e);
+  }
+
+  // A tombstone: "<mvcc> <origin uuid> <key>" (the key last: it may hold spaces).
+  void tombstone(std::string_view key, const Tombstone& t) {
+    std::string v = std::to_string(t.version.mvcc);
+    v += ' ';
+    v += origin_uuid(t.version.origin);
+    v += ' ';
+    v += key;
+    aux(kTombstoneAux, v);
+  }
+
+  // The value's type byte and encoding (the key between them unless omit_key).
+  void value(const Entry& e) {
     switch (e.value_type()) {
       case ValueType::kString:
         byte(kTypeString);
-        string(e.key());
+        key_of(e);
         if (e.value_encoding() == Encoding::kInt) {
           integer_string(e.int_value());
         } else {
@@ -181,14 +209,14 @@ class Writer {
         break;
       case ValueType::kList:
         byte(kTypeListQuicklist2);
-        string(e.key());
+        key_of(e);
         list(*static_cast<const ListValue*>(e.object()));
         break;
       case ValueType::kSet: {
         const auto& set = *static_cast<const SetValue*>(e.object());
         if (set.is_intset()) {
           byte(kTypeSetIntset);
-          string(e.key());
+          key_of(e);
           std::vector<int64_t> members;
           members.reserve(set.size());
           set.for_each([&](std::string_view m) {
@@ -199,7 +227,7 @@ class Writer {
           string(encode_intset(members));
         } else {
           byte(kTypeSet);
-          string(e.key());
+          key_of(e);
           len(set.size());
           set.for_each([&](std::string_view m) { string(m); });
         }
@@ -209,7 +237,7 @@ class Writer {
         const auto& z = *static_cast<const ZSetValue*>(e.object());
         if (!z.is_skiplist()) {
           byte(kTypeZSetListpack);
-          string(e.key());
+          key_of(e);
           ListpackWriter lp;
           z.visit(0, z.size(), false, [&](std::string_view m, double score) {
             lp.append(m);
@@ -220,7 +248,7 @@ class Writer {
           // Highest score first, as Redis writes them, so a loader inserting at the head
           // of its skiplist never has to search.
           byte(kTypeZSet2);
-          string(e.key());
+          key_of(e);
           len(z.size());
           z.for_each_descending([&](std::string_view m, double score) {
             string(m);
@@ -235,7 +263,7 @@ class Writer {
         const auto& h = *static_cast<const HashValue*>(e.object());
         if (h.is_listpack()) {
           byte(kTypeHashListpack);
-          string(e.key());
+          key_of(e);
           ListpackWriter lp;
           h.for_each([&](std::string_view f, std::string_view v) {
             lp.append(f);
@@ -244,7 +272,7 @@ class Writer {
           string(lp.finish());
         } else {
           byte(kTypeHash);
-          string(e.key());
+          key_of(e);
           len(h.size());
           h.for_each([&](std::string_view f, std::string_view v) {
             string(f);
@@ -255,6 +283,12 @@ class Writer {
       }
     }
   }
+
+  void key_of(const Entry& e) {
+    if (!omit_key_) string(e.key());
+  }
+  void set_omit_key() { omit_key_ = true; }
+  uint64_t crc() const { return crc_; }
 
   void list(const ListValue& l) {
     int64_t fill = encoding_limits().list_max_listpack_size.load(std::memory_order_relaxed);
@@ -300,6 +334,8 @@ class Writer {
   uint64_t crc_ = 0;
   bool ok_ = true;
   std::vector<char> scratch_;
+  bool omit_key_ = false;
+  uint32_t last_origin_ = 0;
 };
 
 }  // namespace
@@ -323,7 +359,13 @@ bool write_rdb(const Keyspace& cks, Sink& out, const WriteOptions& opt, std::str
       keys += t.size();
       volatile_keys += t.volatile_count();
     }
-    if (keys == 0) continue;
+    size_t tombstones = 0;
+    if (opt.versions) {
+      for (size_t s = 0; s < ks.shard_count(); ++s) {
+        tombstones += ks.shard(s).tombstones[static_cast<size_t>(db)].size();
+      }
+    }
+    if (keys == 0 && tombstones == 0) continue;
     w.byte(kOpSelectDb);
     w.len(static_cast<uint64_t>(db));
     w.byte(kOpResizeDb);
@@ -333,6 +375,12 @@ bool write_rdb(const Keyspace& cks, Sink& out, const WriteOptions& opt, std::str
       ks.shard(s).dbs[static_cast<size_t>(db)].for_each([&](Entry* e) {
         if (w.ok()) w.entry(db, *e);
       });
+    }
+    if (tombstones == 0) continue;
+    for (size_t s = 0; s < ks.shard_count() && w.ok(); ++s) {
+      for (const auto& [key, t] : ks.shard(s).tombstones[static_cast<size_t>(db)]) {
+        w.tombstone(key, t);
+      }
     }
   }
   w.finish();
@@ -344,6 +392,19 @@ bool write_rdb(const Keyspace& cks, Sink& out, const WriteOptions& opt, std::str
     return false;
   }
   return true;
+}
+
+std::string dump_value(const Entry& e) {
+  StringSink sink;
+  WriteOptions opt;
+  Writer w(sink, opt);
+  w.set_omit_key();
+  w.value(e);
+  w.le(kDumpRdbVersion, 2);
+  uint64_t crc = w.crc();
+  std::string out = std::move(sink.str());
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(crc >> (8 * i)));
+  return out;
 }
 
 std::vector<std::pair<std::string, std::string>> standard_aux(const std::string& redis_ver,

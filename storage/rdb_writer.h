@@ -72,10 +72,17 @@ struct WriteOptions {
   std::vector<std::pair<std::string, std::string>> aux;
   // Optional: a per-key mvcc timestamp, written as KeyDB's "mvcc-tstamp" aux before the key.
   std::function<uint64_t(int db, const Entry&)> key_mvcc;
+  // Active replication: each versioned key's "mvcc-tstamp" (and "mvcc-origin" whenever the
+  // origin changes from the previous key's), and each database's tombstones as "tombstone"
+  // aux fields after its keys. Loaders that do not know them skip unknown aux fields.
+  bool versions = false;
 };
 
 // Serializes every database. Returns false with *error set when the sink fails.
 bool write_rdb(const Keyspace& ks, Sink& out, const WriteOptions& opt, std::string* error);
+
+// The value as DUMP returns it: type byte, value, RDB version (2 bytes), CRC-64 (8 bytes).
+std::string dump_value(const Entry& e);
 
 // The aux fields redis-server 7.0 writes, in its order (repl-* only when repl_id is set).
 std::vector<std::pair<std::string, std::string>> standard_aux(const std::string& redis_ver,
