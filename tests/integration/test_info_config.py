@@ -95,6 +95,7 @@ KEYDB_OPTIONS = {
     "time-thread-priority", "tls-allowlist", "tls-rotation", "use-fork", "version-override",
     # terndb's own: the metrics endpoint and the peers' DNS name.
     "metrics-port", "metrics-bind", "active-replica-peers-dns",
+    "active-replica-peers-dns-interval",
 }
 
 # Fields Redis 7.0 reports that terndb does not measure.
