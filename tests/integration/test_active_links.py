@@ -171,6 +171,23 @@ class ActiveLinks(unittest.TestCase):
             got = [call(srv, *args) for srv in (ours, ref)]
             self.assertEqual(got[0], got[1], args)
 
+    def test_active_link_to_a_plain_redis_master(self):
+        # Redis does not know REPLCONF uuid: not fatal; its writes are plain commands,
+        # which the active node applies (active::on_peer_command leaves them to the link).
+        ref = self.start(RedisServer("--repl-diskless-sync", "yes",
+                                     "--repl-diskless-sync-delay", "0"))
+        a = self.start(active())
+        self.assertEqual(call(a, "REPLICAOF", "127.0.0.1", ref.port), b"+OK\r\n")
+        self.wait_links(a, 1)
+        self.assertIn("does not understand REPLCONF uuid", a.log())
+        info = repl_info(a)
+        self.assertEqual(info["master_uuid"], "")
+        self.assertEqual(info["master_peer_replid"], ref.client().info("replication")[
+            "master_replid"])
+        ref.client().set("from-redis", "1")
+        wait_until(lambda: a.client().get("from-redis") == b"1", 10, what="redis write applied")
+        self.caught_up(ref, a)
+
     def test_handshake_of_a_keydb_peer(self):
         a = self.start(active())
         my_uuid = a.client().info("replication")["node_uuid"]
