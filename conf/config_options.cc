@@ -537,9 +537,11 @@ void register_deployment_options(Registry& r) {
   // address that may be missing).
   integer(r, "metrics-port", 0, 0, 65535).immutable();
   custom(r, "metrics-bind", "* -::*", parse_bind).multi_arg().immutable();
-  // Host names whose addresses are this node's multi-master peers (Fly's
-  // "<region>.<app>.internal"); stored for peer discovery, which replication reads.
+  // "<host name> <port>" whose addresses are this node's multi-master peers (Fly's
+  // "<app>.internal 6379"): re-resolved every active-replica-peers-dns-interval seconds,
+  // one link per address (server/replication.cc).
   string(r, "active-replica-peers-dns", "");
+  integer(r, "active-replica-peers-dns-interval", 5, 1, kIntMax);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "server/active_replica.h"
 #include "server/client_state.h"
 #include "server/command.h"
 #include "server/eviction.h"
@@ -276,12 +277,67 @@ void stats_section(const InfoSource& s, std::string& out) {
   line(out, "reply_buffer_expands:%d", 0);
 }
 
+// An active replica's masters as KeyDB 6.3 prints them: the first one's fields named as a
+// plain replica's (master_host...), the others' with the master's index (master_1_host...),
+// each followed by terndb's own lines about the peer link.
+void active_masters(const InfoSource& s, const std::vector<MasterView>& masters, std::string& out) {
+  int up = 0;
+  for (const MasterView& m : masters) up += m.link_up ? 1 : 0;
+  const bool met = Replication::instance().quorum_met(s.server.config().num("replica-quorum"));
+  line(out, "master_global_link_status:%s", met ? "up" : "down");
+  line(out, "connected_masters:%d", up);
+  for (size_t i = 0; i < masters.size(); ++i) {
+    const MasterView& m = masters[i];
+    const std::string p = i == 0 ? std::string() : "_" + std::to_string(i);
+    const char* px = p.c_str();
+    const auto processed = static_cast<ll>(m.peer_offset);
+    line(out, "master%s_host:%s", px, m.host.c_str());
+    line(out, "master%s_port:%d", px, m.port);
+    line(out, "master%s_link_status:%s", px, m.link_up ? "up" : "down");
+    line(out, "master%s_last_io_seconds_ago:%lld", px,
+         static_cast<ll>(m.link_up ? m.last_io_seconds_ago : -1));
+    line(out, "master%s_sync_in_progress:%d", px, m.sync_in_progress ? 1 : 0);
+    line(out, "slave_read_repl_offset:%lld", processed);
+    line(out, "slave_repl_offset:%lld", processed);
+    if (m.sync_in_progress) {
+      const ll total = static_cast<ll>(m.sync_total_bytes);
+      const ll read = static_cast<ll>(m.sync_read_bytes);
+      line(out, "master%s_sync_total_bytes:%lld", px, total);
+      line(out, "master%s_sync_read_bytes:%lld", px, read);
+      line(out, "master%s_sync_left_bytes:%lld", px, total - read);
+      line(out, "master%s_sync_perc:%.2f", px,
+           total > 0 ? static_cast<double>(read) * 100 / static_cast<double>(total) : 0.0);
+      line(out, "master%s_sync_last_io_seconds_ago:%lld", px,
+           static_cast<ll>(m.last_io_seconds_ago));
+    }
+    if (!m.link_up) {
+      line(out, "master%s_link_down_since_seconds:%lld", px,
+           static_cast<ll>(m.link_down_since_seconds));
+    }
+    // terndb's own: who the peer is and where we are in its stream.
+    line(out, "master%s_uuid:%s", px, m.uuid.c_str());
+    line(out, "master%s_state:%s", px, m.state.c_str());
+    line(out, "master%s_peer_replid:%s", px, m.peer_replid.c_str());
+    line(out, "master%s_peer_offset:%lld", px, processed);
+    line(out, "master%s_lag_ms:%lld", px, static_cast<ll>(m.lag_ms));
+    line(out, "master%s_discovered:%d", px, m.from_dns ? 1 : 0);
+  }
+  line(out, "slave_priority:%lld", static_cast<ll>(s.server.config().num("replica-priority")));
+  line(out, "slave_read_only:%d", 0);
+  line(out, "replica_announced:%d", 1);
+}
+
 void replication_section(const InfoSource& s, std::string& out) {
   Replication& repl = Replication::instance();
   replication::StreamLog& log = stream_log();
-  MasterView m = repl.master_view();
+  const bool active = active::enabled();
+  std::vector<MasterView> masters = repl.master_views();
+  MasterView m = masters.empty() ? MasterView{} : masters.front();
   const auto offset = static_cast<ll>(log.offset());
-  if (m.configured) {
+  if (m.configured && active) {
+    line(out, "role:active-replica");
+    active_masters(s, masters, out);
+  } else if (m.configured) {
     line(out, "role:slave");
     line(out, "master_host:%s", m.host.c_str());
     line(out, "master_port:%d", m.port);
@@ -301,7 +357,7 @@ void replication_section(const InfoSource& s, std::string& out) {
   }
   auto replicas = repl.replicas();
   line(out, "connected_slaves:%zu", replicas.size());
-  if (!m.configured && s.server.config().num("min-replicas-to-write") > 0) {
+  if ((!m.configured || active) && s.server.config().num("min-replicas-to-write") > 0) {
     line(out, "min_slaves_good_slaves:%d",
          repl.good_replicas(s.server.config().num("min-replicas-max-lag")));
   }
@@ -320,6 +376,8 @@ void replication_section(const InfoSource& s, std::string& out) {
   line(out, "repl_backlog_size:%lld", static_cast<ll>(s.server.config().num("repl-backlog-size")));
   line(out, "repl_backlog_first_byte_offset:%lld", static_cast<ll>(log.backlog_first_byte()));
   line(out, "repl_backlog_histlen:%lld", static_cast<ll>(log.backlog_histlen()));
+  // An active replica's own name, as its peers see it in REPLCONF uuid.
+  if (active) line(out, "node_uuid:%s", active::node_uuid().c_str());
 }
 
 void cpu_line(std::string& out, const char* name, const timeval& tv) {

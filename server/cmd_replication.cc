@@ -2,6 +2,7 @@
 #include <strings.h>
 
 #include "protocol/numbers.h"
+#include "server/active_replica.h"
 #include "server/blocking.h"
 #include "server/command.h"
 #include "server/connection.h"
@@ -22,7 +23,9 @@ bool eq(std::string_view a, const char* b) {
 void replconf_command(CommandContext& c) {
   if (c.argc() % 2 == 0) return c.syntax_error();
   ReplicaHello& hello = Replication::instance().hello(c.client.id);
+  bool capa = false;
   for (size_t i = 1; i + 1 < c.argc(); i += 2) {
+    capa = false;
     std::string_view opt = c.arg(i), val = c.arg(i + 1);
     if (eq(opt, "listening-port")) {
       int64_t port;
@@ -36,14 +39,25 @@ void replconf_command(CommandContext& c) {
     } else if (eq(opt, "capa")) {
       if (eq(val, "eof")) hello.capa_eof = true;
       if (eq(val, "psync2")) hello.capa_psync2 = true;
+      if (eq(val, "activeExpire")) hello.capa_active_expire = true;
+      capa = true;
     } else if (eq(opt, "ack") || eq(opt, "getack")) {
       return;  // from a replica link, not a client: no reply
+    } else if (eq(opt, "uuid")) {
+      // KeyDB's peers name themselves; the answer is our own node uuid, whatever our mode.
+      if (val.size() != 36) return c.reply.error("ERR Invalid UUID");
+      hello.uuid = std::string(val);
+      return c.reply.simple(active::node_uuid());
+    } else if (eq(opt, "license")) {
+      return c.reply.ok();  // KeyDB's, kept for old replicas
     } else if (eq(opt, "rdb-only") || eq(opt, "rdb-filter-only")) {
       // accepted, not acted on
     } else {
       return c.reply.error("ERR Unrecognized REPLCONF option: " + std::string(opt));
     }
   }
+  // An active replica says so when told capabilities (KeyDB's "+OK active-replica").
+  if (capa && active::enabled()) return c.reply.simple("OK active-replica");
   c.reply.ok();
 }
 
@@ -95,34 +109,53 @@ void sync_command(CommandContext& c) {
   start_sync(c, "?", -1, false);
 }
 
+// REPLICAOF host port | NO ONE, and on an active replica KeyDB's REPLICAOF REMOVE host port.
 void replicaof_command(CommandContext& c) {
   Replication& repl = Replication::instance();
+  if (c.argc() != 3) {
+    // Four words and more are KeyDB's (active replication); Redis knows only three.
+    if (!active::enabled()) return c.wrong_arity();
+    if (c.argc() != 4 || !eq(c.arg(1), "remove")) return c.reply.error("ERR Invalid arguments");
+    int64_t port = 0;
+    protocol::parse_int64(c.arg(3), port);
+    if (!repl.remove_master(c.server, std::string(c.arg(2)), static_cast<int>(port))) {
+      return c.reply.error("ERR Master not found");
+    }
+    return c.reply.ok();
+  }
   if (eq(c.arg(1), "no") && eq(c.arg(2), "one")) {
-    repl.clear_master(c.server);
+    repl.clear_masters(c.server);
     return c.reply.ok();
   }
   int64_t port;
   if (!protocol::parse_int64(c.arg(2), port)) return c.not_integer();
-  std::string host(c.arg(1));
-  MasterView v = repl.master_view();
-  if (v.configured && v.host == host && v.port == port) {
+  if (!repl.add_master(c.server, std::string(c.arg(1)), static_cast<int>(port))) {
+    logf(LogLevel::kNotice,
+         "REPLICAOF would result into synchronization with the master we are already "
+         "connected with. No operation performed.");
     return c.reply.simple("OK Already connected to specified master");
   }
-  repl.set_master(c.server, host, static_cast<int>(port));
   c.reply.ok();
 }
 
+// ROLE: a master lists its replicas; a replica names its master. An active replica is
+// KeyDB's "active-replica", one array per master, in an outer array when there are several.
 void role_command(CommandContext& c) {
   Replication& repl = Replication::instance();
   replication::StreamLog& log = stream_log();
-  MasterView m = repl.master_view();
-  if (m.configured) {
-    c.reply.array(5);
-    c.reply.bulk("slave");
-    c.reply.bulk(m.host);
-    c.reply.integer(m.port);
-    c.reply.bulk(m.state);
-    c.reply.integer(m.link_up ? static_cast<int64_t>(log.offset()) : -1);
+  std::vector<MasterView> masters = repl.master_views();
+  if (!masters.empty()) {
+    const bool active = active::enabled();
+    if (masters.size() > 1) c.reply.array(masters.size());
+    for (const MasterView& m : masters) {
+      c.reply.array(5);
+      c.reply.bulk(active ? "active-replica" : "slave");
+      c.reply.bulk(m.host);
+      c.reply.integer(m.port);
+      c.reply.bulk(m.state);
+      const uint64_t processed = active ? m.peer_offset : log.offset();
+      c.reply.integer(m.link_up ? static_cast<int64_t>(processed) : -1);
+    }
     return;
   }
   auto replicas = repl.replicas();
@@ -185,10 +218,11 @@ void register_replication_commands(CommandTable& t) {
                      "server", "2.8.0", "An internal command used in replication."));
   t.add(make_command("sync", 1, kAdmin | kCmdNoMulti | kCmdNoAsyncLoading, 0, 0, 0, sync_command,
                      "server", "1.0.0", "An internal command used in replication."));
-  t.add(make_command("replicaof", 3, kAdmin | kCmdStale | kCmdNoAsyncLoading, 0, 0, 0,
+  // -3: KeyDB's REPLICAOF REMOVE host port (active replicas); Redis's three words otherwise.
+  t.add(make_command("replicaof", -3, kAdmin | kCmdStale | kCmdNoAsyncLoading, 0, 0, 0,
                      replicaof_command, "server", "5.0.0",
                      "Configures a server as replica of another, or promotes it to a master."));
-  t.add(make_command("slaveof", 3, kAdmin | kCmdStale | kCmdNoAsyncLoading, 0, 0, 0,
+  t.add(make_command("slaveof", -3, kAdmin | kCmdStale | kCmdNoAsyncLoading, 0, 0, 0,
                      replicaof_command, "server", "1.0.0",
                      "Sets a Redis server as a replica of another, or promotes it to being a "
                      "master."));

@@ -1,8 +1,10 @@
 #include "server/master_link.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "protocol/numbers.h"
+#include "server/active_replica.h"
 #include "server/command.h"
 #include "server/dispatch.h"
 #include "server/log.h"
@@ -20,7 +22,7 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string encode(std::initializer_list<std::string> argv) {
+std::string encode(const std::vector<std::string>& argv) {
   std::string out = "*" + std::to_string(argv.size()) + "\r\n";
   for (const auto& a : argv) out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
   return out;
@@ -28,11 +30,14 @@ std::string encode(std::initializer_list<std::string> argv) {
 
 }  // namespace
 
-MasterLink::MasterLink(Server& server, Worker& worker, std::string host, int port)
+MasterLink::MasterLink(Server& server, Worker& worker, std::string host, int port, bool active,
+                       bool from_dns)
     : server_(server),
       worker_(worker),
       host_(std::move(host)),
       port_(port),
+      active_(active),
+      from_dns_(from_dns),
       resolver_(worker.io),
       socket_(worker.io),
       retry_timer_(worker.io) {
@@ -55,6 +60,14 @@ MasterView MasterLink::view() const {
   int64_t last = last_io_ms_.load();
   v.last_io_seconds_ago = last ? (storage::now_ms() - last) / 1000 : -1;
   v.link_down_since_seconds = st == kConnected ? -1 : (storage::now_ms() - down_since_ms_) / 1000;
+  v.sync_total_bytes = sync_total_.load();
+  v.sync_read_bytes = sync_read_.load();
+  v.peer_offset = peer_offset_.load();
+  v.lag_ms = lag_ms_.load();
+  v.from_dns = from_dns_;
+  std::lock_guard<std::mutex> g(view_mu_);
+  v.uuid = peer_uuid_;
+  v.peer_replid = peer_replid_;
   return v;
 }
 
@@ -181,8 +194,7 @@ void MasterLink::read_line(std::function<void(std::string)> on_line) {
   on_line(std::move(line));
 }
 
-void MasterLink::command(std::initializer_list<std::string> argv,
-                         std::function<void(std::string)> on_line) {
+void MasterLink::command(std::vector<std::string> argv, std::function<void(std::string)> on_line) {
   send(encode(argv));
   read_line(std::move(on_line));
 }
@@ -199,10 +211,7 @@ void MasterLink::handshake() {
     std::string user = self->server_.config().text("masteruser");
     auto after_auth = [self]() {
       self->command({"REPLCONF", "listening-port", std::to_string(self->server_.listening_port())},
-                    [self](std::string) {
-                      self->command({"REPLCONF", "capa", "eof", "capa", "psync2"},
-                                    [self](std::string) { self->psync(); });
-                    });
+                    [self](std::string) { self->announce_capabilities(); });
     };
     if (pass.empty()) return after_auth();
     auto on_auth = [self, after_auth](std::string r) {
@@ -217,13 +226,64 @@ void MasterLink::handshake() {
   });
 }
 
+void MasterLink::announce_capabilities() {
+  auto self = shared_from_this();
+  if (!active_) {
+    return command({"REPLCONF", "capa", "eof", "capa", "psync2"},
+                   [self](std::string) { self->psync(); });
+  }
+  // KeyDB's active replica: one more capability, then our node uuid.
+  command({"REPLCONF", "capa", "eof", "capa", "psync2", "capa", "activeExpire"},
+          [self](std::string) {
+            self->command({"REPLCONF", "uuid", active::node_uuid()},
+                          [self](std::string reply) { self->on_uuid_reply(reply); });
+          });
+}
+
+void MasterLink::on_uuid_reply(const std::string& reply) {
+  if (!reply.empty() && reply[0] == '-') {
+    // A master that is not KeyDB (Redis, or terndb of old) does not know REPLCONF uuid.
+    logf(LogLevel::kNotice, "Master %s:%d does not understand REPLCONF uuid (non fatal)",
+         host_.c_str(), port_);
+    return psync();
+  }
+  if (reply.size() != 37 || reply[0] != '+') return fail("master replied with a bad uuid");
+  std::string uuid = reply.substr(1);
+  if (uuid == active::node_uuid()) {
+    logf(LogLevel::kWarning,
+         "Master %s:%d is this very server (same uuid): dropping the link, not retrying",
+         host_.c_str(), port_);
+    stopped_ = true;
+    ++generation_;
+    asio::error_code ec;
+    socket_.close(ec);
+    state_ = kConnect;
+    Replication::instance().drop_self_link(this);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> g(view_mu_);
+    peer_uuid_ = std::move(uuid);
+  }
+  psync();
+}
+
 void MasterLink::psync() {
-  replication::StreamLog& log = stream_log();
-  std::string id = log.replid();
-  std::string off = std::to_string(log.offset() + 1);
-  if (!log.backlog_active()) {
-    id = "?";
-    off = "-1";
+  std::string id = "?";
+  std::string off = "-1";
+  if (active_) {
+    // Our position in this peer's stream, not our own log's.
+    std::lock_guard<std::mutex> g(view_mu_);
+    if (!peer_replid_.empty()) {
+      id = peer_replid_;
+      off = std::to_string(peer_offset_.load() + 1);
+    }
+  } else {
+    replication::StreamLog& log = stream_log();
+    if (log.backlog_active()) {
+      id = log.replid();
+      off = std::to_string(log.offset() + 1);
+    }
   }
   send(encode({"PSYNC", id, off}));
   on_psync_reply();
@@ -243,10 +303,22 @@ void MasterLink::on_psync_reply() {
       }
       logf(LogLevel::kNotice, "Full resync from master: %s:%llu", id, off);
       self->state_ = kTransfer;
+      self->sync_total_ = -1;
+      self->sync_read_ = 0;
       return self->read_payload_header(id, off);
     }
     if (reply.rfind("+CONTINUE", 0) == 0) {
       std::string newid = reply.size() > 10 ? reply.substr(10, 40) : std::string();
+      if (self->active_) {
+        // The peer moved to a new history at our offset: we count in that one now.
+        if (!newid.empty()) {
+          std::lock_guard<std::mutex> g(self->view_mu_);
+          self->peer_replid_ = newid;
+        }
+        logf(LogLevel::kNotice, "Successful partial resynchronization with master %s:%d.",
+             self->host_.c_str(), self->port_);
+        return self->streaming();
+      }
       if (!newid.empty() && newid != log.replid()) log.switch_replid(newid);
       logf(LogLevel::kNotice, "Successful partial resynchronization with master.");
       log.activate();
@@ -273,12 +345,14 @@ void MasterLink::read_payload_header(const std::string& replid, uint64_t offset)
       }
       self->eof_form_ = false;
       self->payload_len_ = static_cast<uint64_t>(len);
+      self->sync_total_ = len;
     }
     self->read_payload(replid, offset);
   });
 }
 
 void MasterLink::read_payload(const std::string& replid, uint64_t offset) {
+  sync_read_ = static_cast<int64_t>(payload_.size() + in_.size());
   if (eof_form_) {
     payload_ += in_;
     in_.clear();
@@ -303,6 +377,26 @@ void MasterLink::finish_full_sync(const std::string& replid, uint64_t offset,
   storage::Keyspace& ks = server_.keyspace();
   std::string err;
   size_t keys = 0;
+  sync_total_ = -1;
+  sync_read_ = 0;
+  if (active_) {
+    // A peer's snapshot is merged into what we hold; our own stream goes on untouched.
+    logf(LogLevel::kNotice, "MASTER <-> REPLICA sync: Merging the snapshot of %s:%d", host_.c_str(),
+         port_);
+    bool ok = active::merge_snapshot(server_, rdb, &err, &keys);
+    std::string().swap(payload_);
+    if (!ok) return fail("failed merging the master's RDB: " + err);
+    {
+      std::lock_guard<std::mutex> g(view_mu_);
+      peer_replid_ = replid;
+    }
+    peer_offset_ = offset;
+    client_->db = 0;
+    client_->tx = TransactionState{};
+    logf(LogLevel::kNotice, "MASTER <-> REPLICA sync: Finished with success (%zu keys merged)",
+         keys);
+    return streaming();
+  }
   logf(LogLevel::kNotice, "MASTER <-> REPLICA sync: Flushing old data");
   ks.flush_all();
   logf(LogLevel::kNotice, "MASTER <-> REPLICA sync: Loading DB in memory");
@@ -327,7 +421,8 @@ void MasterLink::streaming() {
 }
 
 void MasterLink::send_ack() {
-  send(encode({"REPLCONF", "ACK", std::to_string(stream_log().offset())}));
+  uint64_t offset = active_ ? peer_offset_.load() : stream_log().offset();
+  send(encode({"REPLCONF", "ACK", std::to_string(offset)}));
 }
 
 void MasterLink::apply_input() {
@@ -340,35 +435,73 @@ void MasterLink::apply_input() {
     size_t n = parser_.consumed();
     if (st == protocol::ParseStatus::kCommand) {
       const auto& argv = parser_.args();
-      PropagationBatch batch(true);
-      batch.set_raw(in_.substr(used, n));
-      std::string name = lower(argv[0]);
-      if (name == "replconf" && argv.size() >= 2 && lower(argv[1]) == "getack") {
-        send_ack();
-      } else if (CommandSpec* spec = server_.commands().find(name)) {
-        if (!spec->subcommands.empty() && argv.size() >= 2) {
-          auto it = spec->subcommands.find(lower(argv[1]));
-          spec = it == spec->subcommands.end() ? nullptr : it->second.get();
-        }
-        TransactionState& tx = client_->tx;
-        if (spec && spec->handler) {
-          if (tx.active && name != "exec" && name != "discard" && name != "multi") {
-            tx.queued.emplace_back(argv.begin(), argv.end());
-          } else {
-            scratch_.clear();
-            protocol::ReplyBuilder reply(&scratch_, 2);
-            CommandContext ctx{server_, *client_, argv, reply, spec, storage::now_ms()};
-            invoke_command(ctx, worker_);
-          }
-        }
+      if (active_) {
+        // Nothing of the peer's stream reaches ours verbatim: what the data side applies
+        // it streams itself. The GETACK's own bytes count after the ack, as in Redis.
+        if (!apply_command(argv)) return;
+        peer_offset_.fetch_add(n);
+      } else {
+        PropagationBatch batch(true);
+        batch.set_raw(in_.substr(used, n));
+        if (!apply_command(argv)) return;
+        batch.finish();
       }
-      batch.finish();
+    } else if (active_) {
+      peer_offset_.fetch_add(n);  // a bare newline still is stream bytes
     }
     used += n;
   }
   in_.erase(0, used);
   auto self = shared_from_this();
   read_more([self]() { self->apply_input(); });
+}
+
+// One command of the master's stream. False when the link was dropped meanwhile.
+bool MasterLink::apply_command(const std::vector<std::string_view>& argv) {
+  const uint64_t gen = generation_;
+  std::string name = lower(argv[0]);
+  if (name == "replconf" && argv.size() >= 2 && lower(argv[1]) == "getack") {
+    send_ack();
+    return true;
+  }
+  // Active: a command that is not active replication's own (a plain master's write,
+  // SELECT, PING) runs here but is not streamed again: without an origin it would echo
+  // between peers forever. A raw batch without bytes applies and appends nothing.
+  std::optional<PropagationBatch> quiet;
+  if (active_) {
+    note_peer_write(argv);
+    std::vector<std::string> owned(argv.begin(), argv.end());
+    if (active::on_peer_command(server_, worker_, owned)) return gen == generation_;
+    quiet.emplace(true);
+  }
+  if (CommandSpec* spec = server_.commands().find(name)) {
+    if (!spec->subcommands.empty() && argv.size() >= 2) {
+      auto it = spec->subcommands.find(lower(argv[1]));
+      spec = it == spec->subcommands.end() ? nullptr : it->second.get();
+    }
+    TransactionState& tx = client_->tx;
+    if (spec && spec->handler) {
+      if (tx.active && name != "exec" && name != "discard" && name != "multi") {
+        tx.queued.emplace_back(argv.begin(), argv.end());
+      } else {
+        scratch_.clear();
+        protocol::ReplyBuilder reply(&scratch_, 2);
+        CommandContext ctx{server_, *client_, argv, reply, spec, storage::now_ms()};
+        invoke_command(ctx, worker_);
+      }
+    }
+  }
+  return gen == generation_;
+}
+
+// Replication lag as INFO shows it: a peer's RREPLAY carries its mvcc stamp, whose high
+// bits are the peer's clock in milliseconds when it applied the write.
+void MasterLink::note_peer_write(const std::vector<std::string_view>& argv) {
+  if (argv.size() < 5 || lower(argv[0]) != "rreplay") return;
+  uint64_t mvcc;
+  if (!protocol::parse_uint64(argv[4], mvcc)) return;
+  const int64_t written_ms = static_cast<int64_t>(mvcc >> 20);
+  lag_ms_ = std::max<int64_t>(0, storage::now_ms() - written_ms);
 }
 
 void MasterLink::cron() {

@@ -1,14 +1,27 @@
-// Replica side: the link to our master. Resolves the master's name at every connect
+// Replica side: the link to one master. Resolves the master's name at every connect
 // (IPv6 addresses first), runs Redis's handshake (PING, AUTH, REPLCONF listening-port and
 // capa, PSYNC), loads the snapshot of a full sync, then applies the stream as the master
-// client: its commands skip the read-only check and are appended to our own log verbatim,
-// so our offsets stay equal to the master's and our replicas can follow us.
-// Lives on worker 0; every member runs there.
+// client: its commands skip the read-only check.
+//
+// Plain replica: the stream is appended to our own log verbatim, so our offsets stay
+// equal to the master's and our replicas can follow us; a full sync flushes first.
+//
+// Active replica (one link per peer): KeyDB's handshake adds `REPLCONF capa activeExpire`
+// and `REPLCONF uuid`, whose answer names the peer (our own uuid: we reached ourselves,
+// and the link is dropped). Our log is never touched: each command of the peer's stream
+// goes to active::on_peer_command() first (what it leaves, PING, SELECT or a plain
+// master's write, runs here without being streamed again), a full sync is merged
+// (active::merge_snapshot),
+// and the link keeps its own position in the peer's stream (the peer's replid and the
+// bytes processed) for PSYNC and ACK, so a cut resumes by partial resync.
+//
+// Lives on worker 0; every member runs there but view(), which any thread may call.
 #pragma once
 
 #include <asio.hpp>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "protocol/reply_builder.h"
@@ -23,7 +36,8 @@ struct Worker;
 
 class MasterLink : public std::enable_shared_from_this<MasterLink> {
  public:
-  MasterLink(Server& server, Worker& worker, std::string host, int port);
+  MasterLink(Server& server, Worker& worker, std::string host, int port, bool active,
+             bool from_dns = false);
   void start();
   // Stops for good (REPLICAOF NO ONE or another master).
   void stop();
@@ -33,6 +47,7 @@ class MasterLink : public std::enable_shared_from_this<MasterLink> {
   const std::string& host() const { return host_; }
   int port() const { return port_; }
   bool link_up() const { return state_.load() == kConnected; }
+  bool from_dns() const { return from_dns_; }
 
  private:
   enum State { kConnect, kConnecting, kHandshake, kTransfer, kConnected };
@@ -40,10 +55,12 @@ class MasterLink : public std::enable_shared_from_this<MasterLink> {
   void try_endpoint(std::shared_ptr<std::vector<asio::ip::tcp::endpoint>> eps, size_t i);
   void fail(const std::string& why);
   void send(std::string bytes);
-  void command(std::initializer_list<std::string> argv, std::function<void(std::string)> on_line);
+  void command(std::vector<std::string> argv, std::function<void(std::string)> on_line);
   void read_line(std::function<void(std::string)> on_line);
   void read_more(std::function<void()> then);
   void handshake();
+  void announce_capabilities();
+  void on_uuid_reply(const std::string& reply);
   void psync();
   void on_psync_reply();
   void read_payload_header(const std::string& replid, uint64_t offset);
@@ -51,12 +68,16 @@ class MasterLink : public std::enable_shared_from_this<MasterLink> {
   void finish_full_sync(const std::string& replid, uint64_t offset, std::string_view rdb);
   void streaming();
   void apply_input();
+  bool apply_command(const std::vector<std::string_view>& argv);
+  void note_peer_write(const std::vector<std::string_view>& argv);
   void send_ack();
 
   Server& server_;
   Worker& worker_;
-  std::string host_;
-  int port_;
+  const std::string host_;
+  const int port_;
+  const bool active_;
+  const bool from_dns_;
   asio::ip::tcp::resolver resolver_;
   asio::ip::tcp::socket socket_;
   asio::steady_timer retry_timer_;
@@ -73,6 +94,15 @@ class MasterLink : public std::enable_shared_from_this<MasterLink> {
   std::string eof_mark_;
   uint64_t payload_len_ = 0;
   std::string payload_;
+  std::atomic<int64_t> sync_total_{-1};
+  std::atomic<int64_t> sync_read_{0};
+  // Active mode: the peer and our position in its stream (strings under view_mu_, which
+  // view() reads from other threads).
+  mutable std::mutex view_mu_;
+  std::string peer_uuid_;
+  std::string peer_replid_;
+  std::atomic<uint64_t> peer_offset_{0};
+  std::atomic<int64_t> lag_ms_{-1};
   // Applying the stream.
   protocol::RequestParser parser_;
   std::shared_ptr<ClientState> client_;

@@ -53,6 +53,7 @@ ReplicaView ReplicaLink::view() const {
   v.state = kStates[state_.load()];
   v.ack_offset = ack_offset_.load();
   v.lag_seconds = (storage::now_ms() - last_ack_ms_.load()) / 1000;
+  v.uuid = hello_.uuid;
   return v;
 }
 

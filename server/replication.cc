@@ -1,7 +1,13 @@
 #include "server/replication.h"
 
-#include <algorithm>
+#include <strings.h>
 
+#include <algorithm>
+#include <asio.hpp>
+
+#include "protocol/numbers.h"
+#include "protocol/resp_parser.h"
+#include "server/active_replica.h"
 #include "server/command.h"
 #include "server/log.h"
 #include "server/master_link.h"
@@ -12,84 +18,286 @@
 
 namespace terndb::server {
 
+namespace {
+
+bool same_host(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string address_key(const std::string& host, int port) {
+  return host + " " + std::to_string(port);
+}
+
+}  // namespace
+
+// Peer discovery (active-replica-peers-dns): the name is resolved on worker 0 with asio's
+// asynchronous resolver, whose getaddrinfo runs on a thread of its own.
+struct Replication::PeerDns {
+  explicit PeerDns(asio::io_context& io) : resolver(io) {}
+  asio::ip::tcp::resolver resolver;
+  std::string spec;  // the option's value when last resolved
+  int64_t last_ms = 0;
+  bool resolving = false;
+  bool warned = false;
+};
+
 Replication& Replication::instance() {
   static Replication r;
   return r;
 }
 
 void Replication::start(Server& server) {
-  std::string conf = server.config().text("replicaof");
-  if (conf.empty()) return;
-  size_t sp = conf.rfind(' ');
-  if (sp == std::string::npos) return;
-  set_master(server, conf.substr(0, sp), atoi(conf.c_str() + sp + 1));
+  // An active replica is a master from the start: its backlog keeps its own stream, so
+  // a peer that loses its link resumes by partial resync.
+  if (active::enabled()) stream_log().activate();
+  std::vector<std::string> words;
+  protocol::split_args(server.config().text("replicaof"), words);
+  std::vector<std::pair<std::string, int>> masters;
+  for (size_t i = 0; i + 1 < words.size(); i += 2) {
+    masters.emplace_back(words[i], atoi(words[i + 1].c_str()));
+  }
+  // Without multi-master the last line wins, as in KeyDB (and Redis, which has one).
+  const bool multi = active::enabled() && server.config().flag("multi-master");
+  if (!multi && masters.size() > 1) masters.erase(masters.begin(), masters.end() - 1);
+  for (auto& [host, port] : masters) add_master(server, host, port);
 }
 
 void Replication::cron(Server& server) {
   int64_t now = storage::now_ms();
-  std::shared_ptr<MasterLink> master;
+  std::vector<std::shared_ptr<MasterLink>> masters;
   bool has_replicas;
   {
     std::lock_guard<std::mutex> g(mu_);
-    master = master_;
-    has_replicas = !replicas_.empty();
     if (now - last_ping_ms_ < 1000) return;
     last_ping_ms_ = now;
+    masters = masters_;
+    has_replicas = !replicas_.empty();
   }
   replication::StreamLog& log = stream_log();
   log.set_backlog_size(static_cast<uint64_t>(server.config().num("repl-backlog-size")));
-  if (master) {
-    master->cron();
-    return;
-  }
+  for (auto& m : masters) m->cron();
+  if (active::enabled()) resolve_peers(server, now);
+  // A plain replica's stream is its master's, pings included.
+  if (is_replica()) return;
   // A master pings its replicas every repl-ping-replica-period seconds, through the stream.
-  static int64_t last_stream_ping = 0;
   int64_t period = server.config().num("repl-ping-replica-period") * 1000;
-  if (has_replicas && now - last_stream_ping >= period) {
-    last_stream_ping = now;
+  if (has_replicas && now - last_stream_ping_ms_ >= period) {
+    last_stream_ping_ms_ = now;
     log.append_command({"PING"});
   }
 }
 
-void Replication::set_master(Server& server, const std::string& host, int port) {
-  std::shared_ptr<MasterLink> old;
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    old = master_;
-    master_ = std::make_shared<MasterLink>(server, server.worker(0), host, port);
+std::shared_ptr<MasterLink> Replication::find_locked(const std::string& host, int port) const {
+  for (auto& m : masters_) {
+    if (m->port() == port && same_host(m->host(), host)) return m;
   }
-  if (old) old->stop();
-  replica_ = true;
-  // Replicas do not expire keys themselves: they hide them and wait for the master's DEL.
-  server.keyspace().set_expire_on_access(false);
-  logf(LogLevel::kNotice, "REPLICAOF %s:%d enabled (user request from 'id=0')", host.c_str(), port);
-  master_->start();
+  return nullptr;
 }
 
-void Replication::clear_master(Server& server) {
-  std::shared_ptr<MasterLink> old;
+bool Replication::add_master(Server& server, const std::string& host, int port) {
+  const bool active = active::enabled();
+  const bool multi = active && server.config().flag("multi-master");
+  std::shared_ptr<MasterLink> old, link;
+  bool was_master;
   {
     std::lock_guard<std::mutex> g(mu_);
-    old = std::move(master_);
+    server_ = &server;
+    if (find_locked(host, port)) return false;
+    was_master = masters_.empty();
+    if (!multi && !masters_.empty()) {
+      old = masters_.front();
+      masters_.clear();
+    }
+    link = std::make_shared<MasterLink>(server, server.worker(0), host, port, active);
+    masters_.push_back(link);
+    master_count_ = static_cast<int>(masters_.size());
+    // Named explicitly: tried again even if it once turned out to be ourselves.
+    std::erase(self_addresses_, address_key(host, port));
   }
-  if (!old) return;
-  old->stop();
-  replica_ = false;
-  server.keyspace().set_expire_on_access(true);
-  // Our replicas may continue from us under the new id (PSYNC2): replid2 names the past.
-  replication::StreamLog& log = stream_log();
-  log.shift_replid();
+  if (old) old->stop();
+  if (!active) {
+    replica_ = true;
+    // Replicas do not expire keys themselves: they hide them and wait for the master's DEL.
+    if (was_master) server.keyspace().set_expire_on_access(false);
+  }
+  logf(LogLevel::kNotice, "REPLICAOF %s:%d enabled (user request from 'id=0')", host.c_str(), port);
+  link->start();
+  return true;
+}
+
+bool Replication::remove_master(Server& server, const std::string& host, int port) {
+  std::vector<std::shared_ptr<MasterLink>> gone;
+  bool none_left;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    for (auto it = masters_.begin(); it != masters_.end();) {
+      if ((*it)->port() == port && same_host((*it)->host(), host)) {
+        gone.push_back(*it);
+        it = masters_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    master_count_ = static_cast<int>(masters_.size());
+    none_left = masters_.empty();
+  }
+  if (gone.empty()) return false;
+  for (auto& m : gone) m->stop();
+  if (none_left) links_gone(server);
+  return true;
+}
+
+void Replication::clear_masters(Server& server) {
+  std::vector<std::shared_ptr<MasterLink>> gone;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    gone.swap(masters_);
+    master_count_ = 0;
+  }
+  if (gone.empty()) return;
+  for (auto& m : gone) m->stop();
+  links_gone(server);
+}
+
+// The last master link went away.
+void Replication::links_gone(Server& server) {
+  if (replica_.exchange(false)) {
+    server.keyspace().set_expire_on_access(true);
+    // Our replicas may continue from us under the new id (PSYNC2): replid2 names the past.
+    stream_log().shift_replid();
+  }
   logf(LogLevel::kNotice, "MASTER MODE enabled (user request from 'id=0')");
 }
 
-void Replication::release_links() {
-  std::shared_ptr<MasterLink> master;
-  std::vector<std::shared_ptr<ReplicaLink>> replicas;
+void Replication::drop_self_link(const MasterLink* link) {
+  std::shared_ptr<MasterLink> keep;  // released outside the lock
+  bool none_left = false;
+  Server* server = nullptr;
   {
     std::lock_guard<std::mutex> g(mu_);
-    master = std::move(master_);
+    server = server_;
+    for (auto it = masters_.begin(); it != masters_.end(); ++it) {
+      if (it->get() == link) {
+        keep = *it;
+        masters_.erase(it);
+        self_addresses_.push_back(address_key(link->host(), link->port()));
+        break;
+      }
+    }
+    master_count_ = static_cast<int>(masters_.size());
+    none_left = keep && masters_.empty();
+  }
+  if (none_left && server) links_gone(*server);
+}
+
+void Replication::resolve_peers(Server& server, int64_t now) {
+  const std::string spec = server.config().text("active-replica-peers-dns");
+  if (!dns_) {
+    if (spec.empty()) return;
+    dns_ = std::make_shared<PeerDns>(server.worker(0).io);
+  }
+  PeerDns& d = *dns_;
+  if (d.resolving) return;
+  const int64_t interval = server.config().num("active-replica-peers-dns-interval") * 1000;
+  if (spec == d.spec && now - d.last_ms < interval) return;
+  const bool changed = spec != d.spec;
+  d.spec = spec;
+  d.last_ms = now;
+  if (changed) d.warned = false;
+  // "<host name> [port]": the peers listen on our own port unless told otherwise.
+  std::vector<std::string> words;
+  protocol::split_args(spec, words);
+  if (words.size() == 1) words.push_back(std::to_string(server.listening_port()));
+  int64_t port = 0;
+  if (words.size() != 2 || !protocol::parse_int64(words[1], port) || port <= 0 || port > 65535) {
+    if (!spec.empty() && !d.warned) {
+      d.warned = true;
+      logf(LogLevel::kWarning,
+           "active-replica-peers-dns '%s' is not '<host name> [port]': no peers discovered",
+           spec.c_str());
+    }
+    return apply_resolved(server, spec, {}, 0);
+  }
+  d.resolving = true;
+  auto dns = dns_;
+  const int peer_port = static_cast<int>(port);
+  d.resolver.async_resolve(
+      words[0], words[1],
+      [this, &server, dns, spec, peer_port](const asio::error_code& ec,
+                                            asio::ip::tcp::resolver::results_type results) {
+        dns->resolving = false;
+        if (ec == asio::error::operation_aborted) return;
+        if (ec && ec != asio::error::host_not_found) {
+          // A passing failure (no answer): the links stay as they are until the next try.
+          logf(LogLevel::kVerbose, "Resolving %s: %s", spec.c_str(), ec.message().c_str());
+          return;
+        }
+        // AAAA first, then A, each address once.
+        std::vector<std::string> v6, v4;
+        for (auto& r : results) {
+          const asio::ip::address a = r.endpoint().address();
+          std::vector<std::string>& list = a.is_v6() ? v6 : v4;
+          std::string text = a.to_string();
+          if (std::find(list.begin(), list.end(), text) == list.end()) list.push_back(text);
+        }
+        v6.insert(v6.end(), v4.begin(), v4.end());
+        apply_resolved(server, spec, std::move(v6), peer_port);
+      });
+}
+
+// One link per resolved address (and only those), never one to ourselves.
+void Replication::apply_resolved(Server& server, const std::string& spec,
+                                 std::vector<std::string> addrs, int port) {
+  // The option changed while the name was resolved: the next tick resolves the new one.
+  if (server.config().text("active-replica-peers-dns") != spec) return;
+  std::vector<std::shared_ptr<MasterLink>> gone, added;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    server_ = &server;
+    for (auto it = masters_.begin(); it != masters_.end();) {
+      const auto& m = *it;
+      if (m->from_dns() &&
+          (m->port() != port || std::find(addrs.begin(), addrs.end(), m->host()) == addrs.end())) {
+        gone.push_back(m);
+        it = masters_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (const std::string& a : addrs) {
+      const std::string key = address_key(a, port);
+      if (std::find(self_addresses_.begin(), self_addresses_.end(), key) != self_addresses_.end())
+        continue;
+      if (find_locked(a, port)) continue;
+      auto link = std::make_shared<MasterLink>(server, server.worker(0), a, port, true, true);
+      masters_.push_back(link);
+      added.push_back(link);
+    }
+    master_count_ = static_cast<int>(masters_.size());
+  }
+  for (auto& m : gone) {
+    logf(LogLevel::kNotice, "Peer %s:%d is gone from %s: link dropped", m->host().c_str(),
+         m->port(), spec.empty() ? "active-replica-peers-dns" : spec.c_str());
+    m->stop();
+  }
+  for (auto& m : added) {
+    logf(LogLevel::kNotice, "Peer %s:%d found through %s", m->host().c_str(), m->port(),
+         spec.c_str());
+    m->start();
+  }
+}
+
+void Replication::release_links() {
+  std::vector<std::shared_ptr<MasterLink>> masters;
+  std::vector<std::shared_ptr<ReplicaLink>> replicas;
+  std::shared_ptr<PeerDns> dns;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    masters.swap(masters_);
+    master_count_ = 0;
     replicas.swap(replicas_);
     ack_waiters_.clear();
+    dns = std::move(dns_);
   }
   // Dropped here, while their io contexts still exist; handlers still queued there hold
   // the last references until the contexts are destroyed with the server.
@@ -97,13 +305,36 @@ void Replication::release_links() {
 
 bool Replication::master_link_up() const {
   std::lock_guard<std::mutex> g(mu_);
-  return master_ && master_->link_up();
+  return !masters_.empty() && masters_.front()->link_up();
 }
 
 MasterView Replication::master_view() const {
   std::lock_guard<std::mutex> g(mu_);
-  if (!master_) return MasterView{};
-  return master_->view();
+  if (masters_.empty()) return MasterView{};
+  return masters_.front()->view();
+}
+
+std::vector<MasterView> Replication::master_views() const {
+  std::lock_guard<std::mutex> g(mu_);
+  std::vector<MasterView> out;
+  out.reserve(masters_.size());
+  for (auto& m : masters_) out.push_back(m->view());
+  return out;
+}
+
+int Replication::masters_up() const {
+  std::lock_guard<std::mutex> g(mu_);
+  int n = 0;
+  for (auto& m : masters_) n += m->link_up() ? 1 : 0;
+  return n;
+}
+
+bool Replication::quorum_met(int64_t quorum) const {
+  std::lock_guard<std::mutex> g(mu_);
+  int64_t up = 0;
+  for (auto& m : masters_) up += m->link_up() ? 1 : 0;
+  // KeyDB's replica-quorum: -1 asks for every master, N for at least N links up.
+  return quorum < 0 ? up >= static_cast<int64_t>(masters_.size()) : up >= quorum;
 }
 
 void Replication::add_replica(const std::shared_ptr<ReplicaLink>& link) {
@@ -199,19 +430,23 @@ namespace terndb::server {
 bool replication_refuses(Server& server, const CommandSpec& spec, std::string& error) {
   Replication& repl = Replication::instance();
   conf::Registry& config = server.config();
-  if (repl.is_replica()) {
+  if (repl.has_masters()) {
     static const conf::Option& read_only = *config.find("replica-read-only");
     static const conf::Option& stale = *config.find("replica-serve-stale-data");
+    static const conf::Option& quorum = *config.find("replica-quorum");
     if (!stale.num.load(std::memory_order_relaxed) && !(spec.flags & kCmdStale) &&
-        !repl.master_link_up()) {
+        !repl.quorum_met(quorum.num.load(std::memory_order_relaxed))) {
       error = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
       return true;
     }
-    if (spec.is_write() && read_only.num.load(std::memory_order_relaxed)) {
-      error = "READONLY You can't write against a read only replica.";
-      return true;
+    // An active replica is writable whatever replica-read-only says, as in KeyDB.
+    if (repl.is_replica()) {
+      if (spec.is_write() && read_only.num.load(std::memory_order_relaxed)) {
+        error = "READONLY You can't write against a read only replica.";
+        return true;
+      }
+      return false;
     }
-    return false;
   }
   if (!spec.is_write()) return false;
   static const conf::Option& min_replicas = *config.find("min-replicas-to-write");

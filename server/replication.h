@@ -1,6 +1,12 @@
 // Replication state of this process: its role, the replicas reading our stream (master
-// side, server/replica_link.cc) and the link to our master (replica side,
+// side, server/replica_link.cc) and the links to our masters (replica side,
 // server/master_link.cc). The stream itself is replication::StreamLog (propagate.h).
+//
+// A plain replica has one master and its stream is its master's. An active replica
+// (`active-replica yes`, KeyDB's model) is master and replica at once: it keeps one
+// MasterLink per peer (several with `multi-master yes`, or one per address of
+// `active-replica-peers-dns`), accepts writes, and its replicas (its peers among them)
+// read its own stream, which no link ever resets. Every MasterLink lives on worker 0.
 #pragma once
 
 #include <atomic>
@@ -27,6 +33,7 @@ struct ReplicaView {
   std::string state;  // wait_bgsave, send_bulk, online
   uint64_t ack_offset = 0;
   int64_t lag_seconds = 0;
+  std::string uuid;
 };
 
 // The replica side as INFO replication shows it.
@@ -34,11 +41,20 @@ struct MasterView {
   bool configured = false;
   std::string host;
   int port = 0;
-  std::string state;  // connect, connecting, sync, connected
+  std::string state;  // connect, connecting, handshake, sync, connected
   bool link_up = false;
   int64_t last_io_seconds_ago = -1;
   bool sync_in_progress = false;
   int64_t link_down_since_seconds = -1;
+  // Full sync under way: payload size (-1 while unknown: EOF-marked) and bytes read.
+  int64_t sync_total_bytes = -1;
+  int64_t sync_read_bytes = 0;
+  // Active replication: what the peer said of itself, and how far we read its stream.
+  std::string uuid;          // its node uuid (REPLCONF uuid's answer), empty before
+  std::string peer_replid;   // the history our offset counts in, empty before a sync
+  uint64_t peer_offset = 0;  // bytes of the peer's stream processed
+  int64_t lag_ms = -1;       // age of the last peer write when we applied it
+  bool from_dns = false;     // added by active-replica-peers-dns
 };
 
 // What a client said with REPLCONF before PSYNC.
@@ -47,6 +63,8 @@ struct ReplicaHello {
   std::string ip_address;
   bool capa_eof = false;
   bool capa_psync2 = false;
+  bool capa_active_expire = false;
+  std::string uuid;  // REPLCONF uuid: the replica's node uuid (an active peer)
 };
 
 // INFO stats' sync_* counters.
@@ -62,20 +80,40 @@ class Replication {
 
   static Replication& instance();
 
-  // Start-up: follows `replicaof` from the config.
+  // Start-up: follows `replicaof` from the config (every line with multi-master on, the
+  // last one otherwise).
   void start(Server& server);
-  // Periodic work (every cron tick of worker 0): pings, acks, timeouts, reconnects.
+  // Periodic work (every cron tick of worker 0): pings, acks, timeouts, reconnects, and
+  // the peers' DNS name.
   void cron(Server& server);
 
-  // REPLICAOF host port / NO ONE.
-  void set_master(Server& server, const std::string& host, int port);
-  void clear_master(Server& server);
+  // REPLICAOF host port: with multi-master (active replicas only) a link is added,
+  // otherwise it replaces the master. False when that master is already linked.
+  bool add_master(Server& server, const std::string& host, int port);
+  // REPLICAOF REMOVE host port: false when no such master.
+  bool remove_master(Server& server, const std::string& host, int port);
+  // REPLICAOF NO ONE: drops every master link.
+  void clear_masters(Server& server);
+  // A link found that its peer is this very process (same node uuid): it is dropped and
+  // its address never linked again.
+  void drop_self_link(const MasterLink* link);
   // At exit, once the io threads have stopped: drops the links, whose sockets and timers
   // belong to io contexts that go away with the server (this object outlives it).
   void release_links();
+
+  // A plain replica: its stream is its master's, it neither expires nor evicts by itself
+  // and refuses writes when read-only. An active replica is not one (it has masters but
+  // is a master as well).
   bool is_replica() const { return replica_.load(std::memory_order_relaxed); }
+  // Any master link configured (plain or active).
+  bool has_masters() const { return master_count_.load(std::memory_order_relaxed) > 0; }
+  // The first master (INFO of a plain replica, metrics), or an unconfigured view.
   MasterView master_view() const;
-  bool master_link_up() const;
+  std::vector<MasterView> master_views() const;
+  bool master_link_up() const;  // the first master's link
+  // Master links up, and whether that meets replica-quorum (-1: every master).
+  int masters_up() const;
+  bool quorum_met(int64_t quorum) const;
 
   // Master side.
   void add_replica(const std::shared_ptr<ReplicaLink>& link);
@@ -102,17 +140,31 @@ class Replication {
   void on_ack();
 
  private:
+  struct PeerDns;
+  std::shared_ptr<MasterLink> find_locked(const std::string& host, int port) const;
+  void link_added(Server& server, bool was_master);
+  void links_gone(Server& server);
+  void resolve_peers(Server& server, int64_t now);
+  void apply_resolved(Server& server, const std::string& spec, std::vector<std::string> addrs,
+                      int port);
+
   std::atomic<bool> replica_{false};
+  std::atomic<int> master_count_{0};
+  Server* server_ = nullptr;  // set with the first link
   mutable std::mutex mu_;
   std::vector<std::shared_ptr<ReplicaLink>> replicas_;
-  std::shared_ptr<MasterLink> master_;
+  std::vector<std::shared_ptr<MasterLink>> masters_;
+  std::vector<std::string> self_addresses_;  // "host port" of links that reached ourselves
   std::unordered_map<uint64_t, ReplicaHello> hellos_;
   std::vector<AckWaiter> ack_waiters_;
   int64_t last_ping_ms_ = 0;
+  int64_t last_stream_ping_ms_ = 0;
+  std::shared_ptr<PeerDns> dns_;  // worker 0 only
 };
 
-// Before a client's command runs: -READONLY on a read-only replica, -MASTERDOWN when the
-// link is down and stale data may not be served, -NOREPLICAS below min-replicas-to-write.
+// Before a client's command runs: -READONLY on a read-only plain replica, -MASTERDOWN
+// when too few master links are up (replica-quorum) and stale data may not be served,
+// -NOREPLICAS below min-replicas-to-write (masters and active replicas).
 // True (with the error written) when the command must not run.
 bool replication_refuses(Server& server, const CommandSpec& spec, std::string& error);
 

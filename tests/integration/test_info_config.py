@@ -96,6 +96,7 @@ KEYDB_OPTIONS = {
     # terndb's own: the metrics endpoint and the peers' DNS name.
     "metrics-port", "metrics-bind", "active-replica-peers-dns",
     "active-replica-tombstone-lifetime",
+    "active-replica-peers-dns-interval",
 }
 
 # Fields Redis 7.0 reports that terndb does not measure.
