@@ -48,12 +48,14 @@
 #include "server/client_state.h"
 #include "server/command.h"
 #include "server/dispatch.h"
+#include "replication/rewrite.h"
 #include "server/log.h"
 #include "server/propagate.h"
 #include "server/repl_snapshot.h"
 #include "server/server.h"
 #include "storage/clock.h"
 #include "storage/entry.h"
+#include "storage/hashing.h"
 #include "storage/key_handle.h"
 #include "storage/rdb_loader.h"
 #include "storage/rdb_writer.h"
@@ -123,12 +125,28 @@ std::string wrap(std::string_view origin, std::string_view inner, int db, uint64
   return encode_command({"RREPLAY", origin, inner, std::to_string(db), std::to_string(mvcc)});
 }
 
+// Values larger than this go out as the command that changed them when the receiver can
+// be shown to hold the version the command applied to (see settle_command_changes).
+constexpr size_t kDeltaThreshold = 512;
+
+// The version of a peer's change being applied on this thread as the command itself: the
+// change is sent on as it came, so the hook stays quiet for it.
+thread_local const storage::Version* t_sent_as_is = nullptr;
+
 // storage's hook: a key changed (under its shard lock); its state goes to our stream.
 void on_key_change(int db, std::string_view key, const storage::Entry* e,
-                   const storage::Version& v) {
+                   const storage::Version& v, const storage::Version& base) {
+  if (t_sent_as_is && *t_sent_as_is == v) return;
   if (t_applying && g_no_forward.load(std::memory_order_relaxed)) return;
+  PropagationBatch* b = PropagationBatch::current();
+  if (b && !b->active()) b = nullptr;
+  if (b && !t_applying && e && e->value_encoding() == storage::Encoding::kObject &&
+      e->object()->memory_usage() > kDeltaThreshold) {
+    b->add_pending({db, std::string(key), base, v});
+    return;
+  }
   std::string msg = wrap(storage::origin_uuid(v.origin), state_command(key, e), db, v.mvcc);
-  if (PropagationBatch* b = PropagationBatch::current(); b && b->active()) {
+  if (b) {
     b->add_raw(msg);
     return;
   }
@@ -136,6 +154,23 @@ void on_key_change(int db, std::string_view key, const storage::Entry* e,
   replication::StreamBatch batch;
   batch.raw = std::move(msg);
   stream_log().submit(storage::write_sequence().next.fetch_add(1), std::move(batch));
+}
+
+// The key's state message as we hold it now, or empty when we know nothing of it.
+std::string current_state_message(storage::Keyspace& ks, int db, std::string_view key,
+                                  bool locked) {
+  storage::KeyHandle h(ks, db, key, storage::now_ms(), locked);
+  storage::Entry* e = h.get();
+  storage::Version v;
+  if (e) {
+    v = e->version();
+  } else {
+    auto& tombs = h.shard().tombstones[static_cast<size_t>(db)];
+    auto it = tombs.find(std::string(key));
+    if (it == tombs.end()) return {};
+    v = it->second.version;
+  }
+  return wrap(storage::origin_uuid(v.origin), state_command(key, e), db, v.mvcc);
 }
 
 // The highest stamp applied per origin, for messages that are not key states.
@@ -227,7 +262,7 @@ bool apply_state(Server& server, StateKind kind, const std::vector<std::string_v
 
 // A peer's message that is not a key state: run it as a command of ours.
 void run_command(Server& server, Worker& worker, const std::vector<std::string_view>& argv,
-                 int db, const storage::Version& v) {
+                 int db, const storage::Version& v, bool all_locked = false) {
   thread_local std::shared_ptr<ClientState> client = [] {
     auto c = std::make_shared<ClientState>();
     c->authenticated = true;
@@ -242,6 +277,7 @@ void run_command(Server& server, Worker& worker, const std::vector<std::string_v
   OverrideScope scope;
   scope.set(&v);
   CommandContext ctx{server, *client, argv, reply, spec, storage::now_ms()};
+  ctx.all_locked = all_locked;
   invoke_command(ctx, worker);
 }
 
@@ -252,6 +288,65 @@ struct ApplyingScope {
 };
 
 }  // namespace
+
+void send_pending_states(PropagationBatch& batch, size_t first, bool locked) {
+  auto& pending = batch.pending();
+  for (size_t i = first; i < pending.size(); ++i) {
+    std::string msg = current_state_message(g_server->keyspace(), pending[i].db,
+                                            pending[i].key, locked);
+    if (!msg.empty()) batch.add_raw(msg);
+  }
+  pending.resize(first);
+}
+
+void settle_command_changes(PropagationBatch& batch, size_t first, CommandContext& ctx,
+                            std::string_view reply) {
+  auto& pending = batch.pending();
+  const CommandSpec* top = ctx.spec->parent ? ctx.spec->parent : ctx.spec;
+  // One key changed, by a command of one key: the command (made deterministic as the
+  // replication stream makes it) against the version it applied to.
+  if (pending.size() == first + 1 && top->first_key > 0 && top->first_key == top->last_key &&
+      !top->key_finder && static_cast<size_t>(top->first_key) < ctx.argv.size() &&
+      ctx.argv[static_cast<size_t>(top->first_key)] == pending[first].key &&
+      pending[first].db == ctx.db()) {
+    std::string name = lower(ctx.spec->parent ? ctx.spec->parent->name : ctx.spec->name);
+    auto rewritten = replication::rewrite_for_stream(name, ctx.argv, reply, ctx.now);
+    if (rewritten.size() == 1 && rewritten[0].size() >= 2 && rewritten[0][1] == pending[first].key) {
+      const PropagationBatch::PendingKey& p = pending[first];
+      std::string inner = "*" + std::to_string(rewritten[0].size()) + "\r\n";
+      for (const auto& a : rewritten[0]) append_bulk(inner, a);
+      batch.add_raw(encode_command({"RREPLAY", storage::origin_uuid(p.version.origin), inner,
+                                    std::to_string(p.db), std::to_string(p.version.mvcc),
+                                    std::to_string(p.base.mvcc),
+                                    storage::origin_uuid(p.base.origin)}));
+      pending.resize(first);
+      return;
+    }
+  }
+  send_pending_states(batch, first, ctx.all_locked);
+}
+
+void resend_fetches(PeerLink& link) {
+  if (!link.send) return;
+  for (const auto& [db, key] : link.fetching) {
+    link.send(encode_command({"RFETCH", std::to_string(db), key}));
+  }
+}
+
+void serve_fetch(Server& server, int db, std::string_view key) {
+  if (!g_enabled || db < 0 || db >= server.keyspace().databases()) return;
+  replication::StreamBatch batch;
+  uint64_t ticket;
+  {
+    // The ticket is taken under the key's lock: every change of the key already made is
+    // ahead of this state in the stream, every later one behind it.
+    storage::KeyHandle h(server.keyspace(), db, key, storage::now_ms(), false);
+    ticket = storage::write_sequence().next.fetch_add(1);
+    batch.raw = current_state_message(server.keyspace(), db, key, true);
+  }
+  stream_log().submit(ticket, std::move(batch));
+}
+
 
 bool enabled() {
   return g_enabled;
@@ -287,7 +382,50 @@ std::string wrap_own(std::string_view command_resp, int db, uint64_t mvcc) {
   return wrap(node_uuid(), command_resp, db, mvcc);
 }
 
-bool on_peer_command(Server& server, Worker& worker, const std::vector<std::string>& argv) {
+namespace {
+
+// A change sent as the command that made it, against the version it applied to: applied
+// when we hold exactly that version; when we hold something else that is older, we ask
+// the peer that sent it for the key's whole state (it applied the change, so it holds
+// this version or a newer one).
+void apply_change(Server& server, Worker& worker, const std::vector<std::string_view>& cmd,
+                  int db, const storage::Version& v, const storage::Version& base,
+                  std::string_view message, PeerLink* link, PropagationBatch& batch) {
+  if (cmd.size() < 2) return;
+  storage::Keyspace& ks = server.keyspace();
+  std::string key(cmd[1]);
+  storage::Shard& shard = ks.shard(ks.shard_of(storage::hash_key(key)));
+  std::unique_lock<std::mutex> lock(shard.mu);
+  storage::Version cur;
+  {
+    storage::KeyHandle h(ks, db, key, storage::now_ms(), true);
+    cur = current_version(h);
+  }
+  if (!storage::version_less(cur, v)) return;  // seen already, or ours is newer
+  if (!(cur == base)) {
+    lock.unlock();
+    if (link && link->send && link->fetching.emplace(db, key).second) {
+      link->send(encode_command({"RFETCH", std::to_string(db), key}));
+    }
+    return;
+  }
+  // The command runs under the lock we hold (it touches this one key).
+  const storage::Version* saved = t_sent_as_is;
+  t_sent_as_is = &v;
+  run_command(server, worker, cmd, db, v, true);
+  t_sent_as_is = saved;
+  lock.unlock();
+  if (link) link->fetching.erase({db, key});
+  if (!g_no_forward.load(std::memory_order_relaxed) && batch.active()) {
+    batch.take_ticket();
+    batch.add_raw(message);
+  }
+}
+
+}  // namespace
+
+bool on_peer_command(Server& server, Worker& worker, const std::vector<std::string>& argv,
+                     PeerLink* link) {
   if (!g_enabled || argv.empty() || lower(argv[0]) != "rreplay") return false;
   if (argv.size() < 5) return true;  // malformed: nothing to apply
   const std::string& origin = argv[1];
@@ -323,8 +461,34 @@ bool on_peer_command(Server& server, Worker& worker, const std::vector<std::stri
   }
 
   PropagationBatch batch;
+  if (argv.size() == 7 && views.size() == 1) {
+    uint64_t base_mvcc = 0;
+    if (!protocol::parse_uint64(argv[5], base_mvcc)) return true;
+    const storage::Version base{base_mvcc, storage::intern_origin(argv[6])};
+    std::string message = encode_command({argv[0], argv[1], argv[2], argv[3], argv[4],
+                                          argv[5], argv[6]});
+    apply_change(server, worker, views[0], static_cast<int>(db), v, base, message, link,
+                 batch);
+    return true;
+  }
   if (all_states) {
-    for (const auto& view : views) apply_state(server, state_kind(view), view, static_cast<int>(db), v);
+    // What we apply goes on as it came (same origin and stamp), not serialized again.
+    const bool forward = !g_no_forward.load(std::memory_order_relaxed) && batch.active();
+    const storage::Version* saved = t_sent_as_is;
+    t_sent_as_is = &v;
+    bool applied = false;
+    for (const auto& view : views) {
+      applied |= apply_state(server, state_kind(view), view, static_cast<int>(db), v);
+      // Whatever we asked this peer for has arrived, or something newer has.
+      if (link && !link->fetching.empty()) {
+        link->fetching.erase({static_cast<int>(db), std::string(view[1])});
+      }
+    }
+    t_sent_as_is = saved;
+    if (applied && forward) {
+      batch.take_ticket();
+      batch.add_raw(encode_command({argv[0], argv[1], argv[2], argv[3], argv[4]}));
+    }
     return true;
   }
   // Once per origin, in its order; sent on as it came (same origin and stamp).

@@ -11,6 +11,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +21,8 @@ namespace terndb::server {
 
 class Server;
 struct Worker;
+class PropagationBatch;
+struct CommandContext;
 
 namespace active {
 
@@ -27,6 +31,14 @@ namespace active {
 bool enabled();
 // Start-up, before any link or client: turns active replication on when configured.
 void enable(Server& server);
+
+// After a command: its large changed keys (pending in the batch from index `first`) go
+// out as the command itself when it changed exactly one key, else as whole states.
+void settle_command_changes(PropagationBatch& batch, size_t first, CommandContext& ctx,
+                            std::string_view reply);
+// Sends the batch's pending keys from index `first` as whole states; `locked`: this thread
+// holds every shard lock.
+void send_pending_states(PropagationBatch& batch, size_t first, bool locked);
 
 // Whether this thread is applying a peer's message (its effects are not our own writes).
 bool applying_peer();
@@ -38,12 +50,26 @@ size_t purge_tombstones(Server& server);
 // This process's node id: a fresh 36-character uuid at every start.
 const std::string& node_uuid();
 
+// What a peer link offers the data side: a way to ask the peer for a key's whole state
+// (when a change it sent does not apply to what we hold), and the keys asked for.
+struct PeerLink {
+  std::function<void(std::string)> send;  // bytes to the peer, on the link's thread
+  std::set<std::pair<int, std::string>> fetching;
+};
+// The link is (re)connected and streaming: asks again for every state still missing.
+void resend_fetches(PeerLink& link);
+// Master side: RFETCH <db> <key> from one of our peers. Our state of the key (value or
+// tombstone, with its version) goes into our stream, after every change of the key
+// already in it.
+void serve_fetch(Server& server, int db, std::string_view key);
+
 // A command read from a peer's stream (the link's thread). Returns true when it was an
 // active-replication message (RREPLAY and friends) and has been applied or dropped;
 // false when the caller must run it as an ordinary stream command (PING, SELECT, a plain
 // master's writes). Never appends the peer's bytes to our stream verbatim: what is
 // applied is re-sent in our own stream as needed.
-bool on_peer_command(Server& server, Worker& worker, const std::vector<std::string>& argv);
+bool on_peer_command(Server& server, Worker& worker, const std::vector<std::string>& argv,
+                     PeerLink* link = nullptr);
 
 // A peer's full-sync snapshot: merged key by key, the newer version winning, without
 // flushing what we hold. Returns false with `error` set when the payload is unreadable.

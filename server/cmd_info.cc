@@ -226,8 +226,10 @@ void stats_section(const InfoSource& s, std::string& out) {
   line(out, "instantaneous_ops_per_sec:%lld", static_cast<ll>(s.server.instantaneous_ops()));
   line(out, "total_net_input_bytes:%llu", sum(s, &WorkerStats::net_input_bytes));
   line(out, "total_net_output_bytes:%llu", sum(s, &WorkerStats::net_output_bytes));
-  line(out, "total_net_repl_input_bytes:%d", 0);
-  line(out, "total_net_repl_output_bytes:%d", 0);
+  line(out, "total_net_repl_input_bytes:%llu",
+       static_cast<ull>(Replication::instance().stats.net_repl_input_bytes.load()));
+  line(out, "total_net_repl_output_bytes:%llu",
+       static_cast<ull>(Replication::instance().stats.net_repl_output_bytes.load()));
   line(out, "instantaneous_input_kbps:%.2f", 0.0);
   line(out, "instantaneous_output_kbps:%.2f", 0.0);
   line(out, "instantaneous_input_repl_kbps:%.2f", 0.0);

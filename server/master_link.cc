@@ -101,7 +101,9 @@ void MasterLink::fail(const std::string& why) {
   writing_ = false;
   out_.clear();
   // Retry after 100 ms, doubling up to 2 s while the master stays away.
-  backoff_ms_ = backoff_ms_ == 0 ? 100 : std::min<int64_t>(backoff_ms_ * 2, 2000);
+  // Peers of an active replica retry sooner: a healed partition should not wait 2 s.
+  const int64_t max_backoff_ms = active_ ? 1000 : 2000;
+  backoff_ms_ = backoff_ms_ == 0 ? 100 : std::min<int64_t>(backoff_ms_ * 2, max_backoff_ms);
   retry_timer_.expires_after(std::chrono::milliseconds(backoff_ms_));
   auto self = shared_from_this();
   retry_timer_.async_wait([self](const asio::error_code& e) {
@@ -177,6 +179,7 @@ void MasterLink::read_more(std::function<void()> then) {
         if (ec || n == 0) return self->fail("connection lost");
         self->last_io_ms_ = storage::now_ms();
         self->worker_.stats.net_input_bytes.fetch_add(n, std::memory_order_relaxed);
+        Replication::instance().stats.net_repl_input_bytes.fetch_add(n, std::memory_order_relaxed);
         self->in_.append(self->buf_, n);
         then();
       });
@@ -384,6 +387,7 @@ void MasterLink::finish_full_sync(const std::string& replid, uint64_t offset,
     logf(LogLevel::kNotice, "MASTER <-> REPLICA sync: Merging the snapshot of %s:%d", host_.c_str(),
          port_);
     bool ok = active::merge_snapshot(server_, rdb, &err, &keys);
+    peer_link_.fetching.clear();  // the snapshot holds every key's state
     std::string().swap(payload_);
     if (!ok) return fail("failed merging the master's RDB: " + err);
     {
@@ -417,6 +421,8 @@ void MasterLink::streaming() {
   backoff_ms_ = 0;
   parser_.reset();
   send_ack();
+  // States asked for before a cut were perhaps never served: ask again.
+  if (active_) active::resend_fetches(peer_link_);
   apply_input();
 }
 
@@ -471,7 +477,8 @@ bool MasterLink::apply_command(const std::vector<std::string_view>& argv) {
   if (active_) {
     note_peer_write(argv);
     std::vector<std::string> owned(argv.begin(), argv.end());
-    if (active::on_peer_command(server_, worker_, owned)) return gen == generation_;
+    if (!peer_link_.send) peer_link_.send = [this](std::string bytes) { send(std::move(bytes)); };
+    if (active::on_peer_command(server_, worker_, owned, &peer_link_)) return gen == generation_;
     quiet.emplace(true);
   }
   if (CommandSpec* spec = server_.commands().find(name)) {

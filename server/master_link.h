@@ -26,6 +26,7 @@
 
 #include "protocol/reply_builder.h"
 #include "protocol/resp_parser.h"
+#include "server/active_replica.h"
 #include "server/client_state.h"
 #include "server/replication.h"
 
@@ -106,6 +107,7 @@ class MasterLink : public std::enable_shared_from_this<MasterLink> {
   // Applying the stream.
   protocol::RequestParser parser_;
   std::shared_ptr<ClientState> client_;
+  active::PeerLink peer_link_;  // active replication: asking this peer for key states
   std::string scratch_;
   bool writing_ = false;
   std::string out_, writing_buf_;

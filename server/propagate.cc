@@ -47,6 +47,8 @@ void PropagationBatch::finish() {
     if (batch_.raw.empty() && slot_.ticket == 0) return;
     storage::take_write_ticket(slot_);
   } else if (active::enabled()) {
+    // Large keys no command settled (a change outside command execution): their states.
+    if (!pending_.empty()) active::send_pending_states(*this, 0, false);
     // Key states arrived through add_raw; items are our own messages that are not key
     // states (PUBLISH, FLUSHDB...), sent as RREPLAY from us.
     if (slot_.ticket == 0 && batch_.raw.empty() && batch_.items.empty()) return;
@@ -74,6 +76,7 @@ CommandPropagation::CommandPropagation(CommandContext& ctx) : ctx_(ctx) {
     batch_ = own_.get();
   }
   writes_before_ = batch_->slot_.writes;
+  pending_before_ = batch_->pending_.size();
 }
 
 void CommandPropagation::done(std::string_view reply) {
@@ -86,6 +89,9 @@ void CommandPropagation::done(std::string_view reply) {
     const CommandSpec* top = ctx_.spec->parent ? ctx_.spec->parent : ctx_.spec;
     bool keyless = top->first_key == 0 && !top->key_finder;
     bool publish = name == "publish" || name == "spublish";
+    if (b.pending_.size() > pending_before_) {
+      active::settle_command_changes(b, pending_before_, ctx_, reply);
+    }
     if (!b.raw_ && !active::applying_peer() && keyless &&
         (publish || b.slot_.writes != writes_before_)) {
       b.take_ticket();

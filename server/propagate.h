@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "replication/stream_log.h"
+#include "storage/version.h"
 #include "storage/write_order.h"
 
 namespace terndb::server {
@@ -35,6 +36,17 @@ class PropagationBatch {
   // Active replication: bytes already in stream form (a key's state, a peer's message).
   void add_raw(std::string_view bytes) { batch_.raw.append(bytes.data(), bytes.size()); }
   void take_ticket() { storage::take_write_ticket(slot_); }
+  // Active replication: a key changed by the running command whose state is large; the
+  // command decides, once it returns, whether the key goes out as the command itself (a
+  // change against `base`) or as its whole state (server/active_replica.cc).
+  struct PendingKey {
+    int db;
+    std::string key;
+    storage::Version base;
+    storage::Version version;
+  };
+  void add_pending(PendingKey p) { pending_.push_back(std::move(p)); }
+  std::vector<PendingKey>& pending() { return pending_; }
   // Hands the batch to the log (the destructor does it too).
   void finish();
 
@@ -51,6 +63,7 @@ class PropagationBatch {
   storage::WriteSlot* saved_slot_ = nullptr;
   PropagationBatch* saved_batch_ = nullptr;
   std::vector<replication::StreamItem> before_;  // keys expired on the way (DELs)
+  std::vector<PendingKey> pending_;
   replication::StreamBatch batch_;
 };
 
@@ -66,6 +79,7 @@ class CommandPropagation {
   CommandContext& ctx_;
   PropagationBatch* batch_ = nullptr;
   uint64_t writes_before_ = 0;
+  size_t pending_before_ = 0;
   std::unique_ptr<PropagationBatch> own_;
 };
 

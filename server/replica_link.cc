@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "protocol/numbers.h"
+#include "server/active_replica.h"
 #include "server/log.h"
 #include "server/propagate.h"
 #include "server/repl_snapshot.h"
@@ -205,6 +206,8 @@ void ReplicaLink::after_write() {
                       if (self->closed_) return;
                       if (ec) return self->close();
                       self->worker_.stats.net_output_bytes.fetch_add(n, std::memory_order_relaxed);
+                      Replication::instance().stats.net_repl_output_bytes.fetch_add(
+                          n, std::memory_order_relaxed);
                       self->writing_buf_.clear();
                       self->after_write();
                     });
@@ -233,7 +236,12 @@ void ReplicaLink::read_acks() {
       if (st == protocol::ParseStatus::kError) return self->close();
       if (st == protocol::ParseStatus::kCommand) {
         const auto& a = self->parser_.args();
-        if (a.size() >= 3 && iequals(a[0], "replconf") && iequals(a[1], "ack")) {
+        if (a.size() == 3 && iequals(a[0], "rfetch")) {
+          int64_t db;
+          if (protocol::parse_int64(a[1], db)) {
+            active::serve_fetch(self->server_, static_cast<int>(db), a[2]);
+          }
+        } else if (a.size() >= 3 && iequals(a[0], "replconf") && iequals(a[1], "ack")) {
           uint64_t off;
           if (protocol::parse_uint64(a[2], off)) {
             if (off > self->ack_offset_.load()) self->ack_offset_ = off;

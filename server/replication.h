@@ -72,6 +72,9 @@ struct ReplicationStats {
   std::atomic<uint64_t> sync_full{0};
   std::atomic<uint64_t> sync_partial_ok{0};
   std::atomic<uint64_t> sync_partial_err{0};
+  // Bytes read from our masters / written to our replicas (total_net_repl_*_bytes).
+  std::atomic<uint64_t> net_repl_input_bytes{0};
+  std::atomic<uint64_t> net_repl_output_bytes{0};
 };
 
 class Replication {

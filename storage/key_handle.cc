@@ -53,7 +53,7 @@ void KeyHandle::settle_version(const Version* forced) {
   } else {
     tombs[std::string(key_)] = Tombstone{v, now_};
   }
-  if (g_change_hook) g_change_hook(db_, key_, e, v);
+  if (g_change_hook) g_change_hook(db_, key_, e, v, base_);
 }
 
 void KeyHandle::serve_waiters() {
@@ -68,7 +68,17 @@ void KeyHandle::serve_waiters() {
 
 void KeyHandle::mark_modified() {
   note_write();
-  if (versioned_entries()) modified_ = true;
+  if (versioned_entries() && !modified_) {
+    modified_ = true;
+    Entry** link = table_->find(key_, hash_);
+    if (link) {
+      base_ = (*link)->version();
+    } else {
+      TombstoneMap& tombs = shard_->tombstones[static_cast<size_t>(db_)];
+      auto it = tombs.empty() ? tombs.end() : tombs.find(std::string(key_));
+      base_ = it == tombs.end() ? Version{} : it->second.version;
+    }
+  }
   if (!shard_->watches.empty()) shard_->watches.touch(db_, key_);
 }
 

@@ -23,7 +23,9 @@ ReadyKeys*& ready_keys_sink();  // thread-local; null outside transactions
 // Active replication: called with the shard lock held when a handle that changed its key
 // goes away, after the key got its new version (`e` is the live entry, or null when the
 // key is gone and a tombstone holds the version). Installed once at start.
-using KeyChangeHook = void (*)(int db, std::string_view key, const Entry* e, const Version& v);
+// `base` is the version the key had before the change.
+using KeyChangeHook = void (*)(int db, std::string_view key, const Entry* e, const Version& v,
+                               const Version& base);
 void set_key_change_hook(KeyChangeHook hook);
 // The version the writes on this thread give their keys instead of a fresh one (applying
 // a peer's write keeps the peer's version); null for a fresh one.
@@ -84,6 +86,7 @@ class KeyHandle {
   // Gives the changed key its new version (versioned entries only): `forced`, or a fresh one.
   void settle_version(const Version* forced);
   bool modified_ = false;
+  Version base_;  // the key's version before this handle's first change
   std::unique_lock<std::mutex> lock_;
   Entry** link_ = nullptr;
   bool looked_up_ = false;
