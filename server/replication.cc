@@ -333,8 +333,13 @@ bool Replication::quorum_met(int64_t quorum) const {
   std::lock_guard<std::mutex> g(mu_);
   int64_t up = 0;
   for (auto& m : masters_) up += m->link_up() ? 1 : 0;
-  // KeyDB's replica-quorum: -1 asks for every master, N for at least N links up.
-  return quorum < 0 ? up >= static_cast<int64_t>(masters_.size()) : up >= quorum;
+  // replica-quorum N asks for at least N links up, as KeyDB. KeyDB's -1 asks for every
+  // master, so one region down stops every other region too; terndb's -1 asks for a
+  // majority of the nodes this one knows (itself and its masters): with three regions, the
+  // two that still see each other go on and the one cut off answers -MASTERDOWN.
+  if (quorum >= 0) return up >= quorum;
+  const int64_t nodes = static_cast<int64_t>(masters_.size()) + 1;
+  return 2 * (up + 1) > nodes;
 }
 
 void Replication::add_replica(const std::shared_ptr<ReplicaLink>& link) {

@@ -332,21 +332,29 @@ class ActiveLinks(unittest.TestCase):
         self.assertEqual(info["master_1_uuid"], repl_info(c)["node_uuid"])
         conn = a.raw()
         self.assertEqual(conn.call("SET", "k", "v"), b"+OK\r\n")
-        # replica-serve-stale-data no with replica-quorum -1: one master down is enough
-        # for -MASTERDOWN (KeyDB's rule).
+        # replica-serve-stale-data no with replica-quorum -1: a majority of the three nodes
+        # (this one and a master) still sees each other, so one master down is not enough
+        # for -MASTERDOWN (KeyDB's -1 asks for every master and would refuse here).
         c.stop()
         self.servers.remove(c)
         wait_until(lambda: repl_info(a)["master_1_link_status"] == "down", 15,
                    what="second link down")
         info = repl_info(a)
         self.assertEqual((info["master_global_link_status"], info["connected_masters"]),
-                         ("down", 1))
+                         ("up", 1))
+        self.assertEqual(conn.call("GET", "k"), b"$1\r\nv\r\n")
+        # KeyDB's explicit count: two links asked for, one up.
+        self.assertEqual(conn.call("CONFIG", "SET", "replica-quorum", "2"), b"+OK\r\n")
         self.assertEqual(conn.call("GET", "k"), b"-MASTERDOWN Link with MASTER is down and "
                          b"replica-serve-stale-data is set to 'no'.\r\n")
+        self.assertEqual(repl_info(a)["master_global_link_status"], "down")
         self.assertEqual(conn.call("CONFIG", "SET", "replica-quorum", "1"), b"+OK\r\n")
         self.assertEqual(conn.call("GET", "k"), b"$1\r\nv\r\n")
-        self.assertEqual(repl_info(a)["master_global_link_status"], "up")
-        self.assertEqual(conn.call("CONFIG", "SET", "replica-quorum", "2"), b"+OK\r\n")
+        # Both masters gone: this node alone is a minority under -1.
+        self.assertEqual(conn.call("CONFIG", "SET", "replica-quorum", "-1"), b"+OK\r\n")
+        b.stop()
+        self.servers.remove(b)
+        wait_until(lambda: repl_info(a)["connected_masters"] == 0, 15, what="both links down")
         self.assertTrue(conn.call("GET", "k").startswith(b"-MASTERDOWN"))
         conn.close()
 
