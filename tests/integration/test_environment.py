@@ -69,6 +69,44 @@ class Environment(unittest.TestCase):
         self.assertIn("TERNDB_PASSWORD -> requirepass masterauth", log)
         self.assertNotIn("s3cret", log)
 
+    def test_peers_from_the_environment_link_and_share_writes(self):
+        """Two regions as the container starts them: the same secret, and TERNDB_PEERS
+        naming the other one (`localhost`, which this machine resolves to 127.0.0.1)."""
+        import harness
+        ports = [free_port(), free_port()]
+        nodes = []
+        saved = harness.free_port
+        try:
+            for mine, other in ((0, 1), (1, 0)):
+                harness.free_port = lambda p=ports[mine]: p  # each node on its planned port
+                nodes.append(self.start({"TERNDB_PASSWORD": "shared secret",
+                                         "TERNDB_PEERS": "localhost %d" % ports[other]},
+                                        "--active-replica", "yes", "--multi-master", "yes",
+                                        "--active-replica-peers-dns-interval", "1"))
+        finally:
+            harness.free_port = saved
+        clients = [n.client(password="shared secret") for n in nodes]
+        for c, other in zip(clients, reversed(ports)):
+            self.assertEqual(c.config_get("active-replica-peers-dns")["active-replica-peers-dns"],
+                             "localhost %d" % other)
+        deadline = time.time() + 20
+        while time.time() < deadline and not all(
+                c.info("replication").get("connected_masters") == 1 for c in clients):
+            time.sleep(0.1)
+        for c, other in zip(clients, reversed(ports)):
+            info = c.info("replication")
+            self.assertEqual(info["connected_masters"], 1)
+            self.assertEqual(info["master_port"], other)
+            self.assertEqual(info["master_discovered"], 1)
+        clients[0].set("from-region-a", "1")
+        clients[1].set("from-region-b", "2")
+        deadline = time.time() + 10
+        while time.time() < deadline and not (clients[1].get("from-region-a") and
+                                              clients[0].get("from-region-b")):
+            time.sleep(0.05)
+        self.assertEqual(clients[1].get("from-region-a"), b"1")
+        self.assertEqual(clients[0].get("from-region-b"), b"2")
+
     def test_keydb_password_and_precedence(self):
         conn = self.start({"KEYDB_PASSWORD": "from-keydb"}).raw()
         self.addCleanup(conn.close)
