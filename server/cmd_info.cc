@@ -379,7 +379,12 @@ void replication_section(const InfoSource& s, std::string& out) {
   line(out, "repl_backlog_first_byte_offset:%lld", static_cast<ll>(log.backlog_first_byte()));
   line(out, "repl_backlog_histlen:%lld", static_cast<ll>(log.backlog_histlen()));
   // An active replica's own name, as its peers see it in REPLCONF uuid.
-  if (active) line(out, "node_uuid:%s", active::node_uuid().c_str());
+  if (active) {
+    line(out, "node_uuid:%s", active::node_uuid().c_str());
+    // Deleted keys' versions still kept (active-replica-tombstone-lifetime).
+    line(out, "active_tombstones:%llu",
+         static_cast<ull>(s.server.keyspace().tombstone_count()));
+  }
 }
 
 void cpu_line(std::string& out, const char* name, const timeval& tv) {

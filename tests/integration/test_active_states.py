@@ -133,6 +133,7 @@ class StatesSent(unittest.TestCase):
         rreplay(self.c, OTHER, ["DEL", "never"], now + (1000 << 20))
         rreplay(self.c, OTHER, ["SET", "never", "x"], now + (500 << 20))
         self.assertIsNone(self.c.get("never"))
+        self.assertEqual(self.c.info("replication")["active_tombstones"], 2)
 
     def test_own_writes_coming_back_are_dropped(self):
         uuid = node_uuid(self.s)
