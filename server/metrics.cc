@@ -283,6 +283,31 @@ void replication_and_persistence_metrics(Server& srv, MetricsWriter& out) {
                {{"slave_ip", r.ip}, {"slave_port", std::to_string(r.port)},
                 {"slave_state", r.state}});
   }
+  // Active replication: one sample per peer link (labels name the peer), as INFO
+  // replication's master_N_* lines.
+  const std::vector<MasterView> peers = repl.master_views();
+  if (peers.size() > 1 || (!peers.empty() && !peers.front().uuid.empty())) {
+    auto labels = [](const MasterView& m) -> MetricsWriter::Labels {
+      return {{"master_host", m.host}, {"master_port", std::to_string(m.port)},
+              {"master_uuid", m.uuid}};
+    };
+    out.family("redis_master_peer_link_up", "gauge", "Active replica: link to this peer is up");
+    for (const MasterView& m : peers) out.sample("redis_master_peer_link_up", m.link_up ? 1 : 0, labels(m));
+    out.family("redis_master_peer_lag_seconds", "gauge",
+               "Active replica: age of this peer's last write when it was applied here");
+    for (const MasterView& m : peers) {
+      if (m.lag_ms >= 0) {
+        out.sample("redis_master_peer_lag_seconds", static_cast<double>(m.lag_ms) / 1000.0,
+                   labels(m));
+      }
+    }
+    out.family("redis_master_peer_offset_bytes", "gauge",
+               "Active replica: bytes of this peer's stream processed");
+    for (const MasterView& m : peers) {
+      out.sample("redis_master_peer_offset_bytes", static_cast<double>(m.peer_offset),
+                 labels(m));
+    }
+  }
   out.family("redis_master_last_io_seconds_ago", "gauge", "Master last io seconds ago");
   if (master.configured) {
     out.sample("redis_master_last_io_seconds_ago",

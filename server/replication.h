@@ -114,7 +114,8 @@ class Replication {
   MasterView master_view() const;
   std::vector<MasterView> master_views() const;
   bool master_link_up() const;  // the first master's link
-  // Master links up, and whether that meets replica-quorum (-1: every master).
+  // Master links up, and whether that meets replica-quorum (-1: a majority of the nodes
+  // this one knows, itself included).
   int masters_up() const;
   bool quorum_met(int64_t quorum) const;
 

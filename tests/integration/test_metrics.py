@@ -190,5 +190,40 @@ class Metrics(unittest.TestCase):
         self.assertIn("metrics", str(ctx.exception))
 
 
+class PeerMetrics(unittest.TestCase):
+    def test_active_replica_reports_every_peer_link(self):
+        metrics_port = free_port()
+        peers = [Terndb("--active-replica", "yes", "--multi-master", "yes") for _ in range(2)]
+        node = Terndb("--active-replica", "yes", "--multi-master", "yes", "--metrics-port",
+                      metrics_port, "--metrics-bind", "127.0.0.1")
+        try:
+            c = node.client()
+            for p in peers:
+                c.execute_command("REPLICAOF", "127.0.0.1", p.port)
+            deadline = time.time() + 20
+            while time.time() < deadline and c.info("replication")["connected_masters"] != 2:
+                time.sleep(0.05)
+            for p in peers:
+                p.client().set("from-%d" % p.port, "x")
+            deadline = time.time() + 10
+            while time.time() < deadline and c.dbsize() != 2:
+                time.sleep(0.05)
+            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % metrics_port,
+                                        timeout=10) as r:
+                text = r.read().decode()
+            info = c.info("replication")
+            for i, p in enumerate(peers):
+                uuid = info["master_uuid" if i == 0 else "master_%d_uuid" % i]
+                labels = 'master_host="127.0.0.1",master_port="%d",master_uuid="%s"' % (
+                    p.port, uuid)
+                self.assertIn("redis_master_peer_link_up{%s} 1" % labels, text)
+                self.assertIn("redis_master_peer_lag_seconds{%s} " % labels, text)
+                self.assertIn("redis_master_peer_offset_bytes{%s} " % labels, text)
+        finally:
+            node.stop()
+            for p in peers:
+                p.stop()
+
+
 if __name__ == "__main__":
     main()
