@@ -156,6 +156,32 @@ class Snapshots(unittest.TestCase):
         s4 = self.start("--save", "")
         self.assertEqual(s4.client().get("c"), b"3")
 
+    def test_sigint_with_a_million_keys_exits_within_fly_kill_timeout(self):
+        """Fly stops a machine with SIGINT and kills it 5 s later: with 1,000,000 keys and a
+        save rule the server saves and exits inside that, leaving a complete snapshot."""
+        s = self.start("--save", "3600", "1")
+        c = s.client()
+        value = "v" * 20
+        for start in range(0, 1000000, 50000):
+            p = c.pipeline(transaction=False)
+            for b in range(start, start + 50000, 1000):
+                p.mset({"key:%d" % i: value for i in range(b, b + 1000)})
+            p.execute()
+        self.assertEqual(c.dbsize(), 1000000)
+        began = time.time()
+        s.proc.send_signal(signal.SIGINT)
+        s.proc.wait(10)
+        took = time.time() - began
+        self.assertEqual(s.proc.returncode, 0)
+        self.assertIn("Received SIGINT scheduling shutdown", s.log())
+        self.assertIn("Saving the final RDB snapshot before exiting.", s.log())
+        print("SIGINT with 1,000,000 keys: saved and exited in %.2f s" % took)
+        self.assertLess(took, 5.0)
+        s2 = self.start("--save", "")
+        c2 = s2.client()
+        self.assertEqual(c2.dbsize(), 1000000)
+        self.assertEqual(c2.get("key:999999"), value.encode())
+
     def test_kill_9_during_bgsave_keeps_last_complete_snapshot(self):
         # Database 0 changes only between saves, so its state in each snapshot is known;
         # database 1 takes transactions during the save, which a snapshot must hold whole.
