@@ -1,4 +1,7 @@
 #include "server/persistence.h"
+#include "server/replication.h"
+#include "server/propagate.h"
+#include "server/active_replica.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -232,7 +235,11 @@ bool Persistence::load_at_startup() {
          file.c_str(), static_cast<unsigned long long>(r.offset), r.reason.c_str());
     return false;
   }
+  std::string repl_id;
+  int64_t repl_offset = -1;
   for (const auto& [k, v] : r.aux) {
+    if (k == "repl-id") repl_id = v;
+    if (k == "repl-offset") repl_offset = strtoll(v.c_str(), nullptr, 10);
     if (k == "redis-ver") {
       logf(LogLevel::kNotice, "Loading RDB produced by version %s", v.c_str());
     } else if (k == "ctime") {
@@ -244,6 +251,17 @@ bool Persistence::load_at_startup() {
     }
   }
   for (const auto& w : r.warnings) logf(LogLevel::kWarning, "%s", w.c_str());
+  // A replica's last snapshot names its master's stream and where the data stands in it:
+  // the link asks to continue from there (PSYNC <repl-id> <repl-offset + 1>).
+  if (repl_id.size() == 40 && repl_offset >= 0 && !active::enabled() &&
+      !server_.config().text("replicaof").empty()) {
+    stream_log().reset(repl_id, static_cast<uint64_t>(repl_offset));
+    stream_log().activate();
+    logf(LogLevel::kNotice,
+         "Using the replication id and offset of the RDB file (%s, %lld) to continue from the "
+         "master",
+         repl_id.c_str(), static_cast<long long>(repl_offset));
+  }
   keys_loaded_.store(r.keys_loaded);
   keys_expired_.store(r.keys_expired);
   logf(LogLevel::kNotice, "Done loading RDB, keys loaded: %zu, keys expired: %zu.", r.keys_loaded,
@@ -281,8 +299,14 @@ bool Persistence::reload(std::string* error) {
   return true;
 }
 
-bool Persistence::save(bool locked, std::string* error) {
+bool Persistence::save(bool locked, std::string* error, bool final) {
   storage::rdb::WriteOptions opt = write_options();
+  if (final && Replication::instance().is_replica() && !active::enabled()) {
+    const replication::StreamLog& log = stream_log();
+    opt.aux = storage::rdb::standard_aux(kRedisCompatVersion, read_memory_stats().allocated,
+                                         log.replid(), static_cast<int64_t>(log.offset()), 0);
+    opt.versions = storage::versioned_entries();
+  }
   std::string final_name = server_.config().text("dbfilename");
   storage::Keyspace& ks = server_.keyspace();
   // Lock order: the shard locks, then fork_mu_ (FLUSHALL saves holding the shard locks).

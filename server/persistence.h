@@ -56,7 +56,10 @@ class Persistence {
 
   // SAVE: writes the snapshot from this thread with every shard lock held (pass
   // `locked` when the caller already holds them).
-  bool save(bool locked, std::string* error);
+  // `final`: the last save before exit, when no worker runs: a plain replica records its
+  // master's replication id and offset in it (repl-id, repl-offset), which are then exactly
+  // the data's, so that after a restart it continues by partial resync.
+  bool save(bool locked, std::string* error, bool final = false);
 
   // BGSAVE: forks a child writing `dbfilename`. on_done runs on worker 0's thread when the
   // child has finished (or on the thread of kill_child) (ok = the file was renamed into place; path

@@ -446,7 +446,6 @@ void Server::request_shutdown(int signal_number) {
 int Server::run() {
   start_listeners();
   active::enable(*this);
-  Replication::instance().start(*this);
   signals_ = std::make_unique<asio::signal_set>(workers_[0]->io, SIGTERM, SIGINT);
   // SIGINT is Fly's kill_signal; both stop the server the same way.
   signals_->async_wait([this](const asio::error_code& ec, int signo) {
@@ -469,6 +468,10 @@ int Server::run() {
   Persistence& persistence = persistence_of(*this);
   const bool loaded = persistence.load_at_startup();
   if (loaded) {
+    // Links to masters and peers start once the dataset is in: what they bring (a full
+    // sync, a peer's snapshot merged) lands on it, and a replica's PSYNC names the
+    // position its file recorded.
+    Replication::instance().start(*this);
     logf(LogLevel::kNotice, "Ready to accept connections");
   } else {
     shutting_down_.store(true);
@@ -480,7 +483,7 @@ int Server::run() {
   if (loaded && persistence.save_on_exit()) {
     logf(LogLevel::kNotice, "Saving the final RDB snapshot before exiting.");
     std::string err;
-    if (!persistence.save(false, &err)) {
+    if (!persistence.save(false, &err, true)) {
       logf(LogLevel::kWarning, "Error trying to save the DB, exiting without it.");
     }
   }

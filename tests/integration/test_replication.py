@@ -139,6 +139,41 @@ class ReplicationTest(unittest.TestCase):
         self.assertEqual(mc.info("stats")["sync_full"], full + 1)
         self.assertEqual(digest(mc), digest(rc))
 
+    def test_replica_restarted_from_its_snapshot_continues_by_partial_resync(self):
+        """A replica stopped with a save rule records its master's replication id and offset
+        in its last snapshot; restarted from it, it continues with PSYNC (+CONTINUE) and
+        gets only what it missed, from redis-server as from terndb."""
+        import shutil
+        import tempfile
+        from rdb_helpers import TerndbIn
+        for kind in (redis, terndb):
+            with self.subTest(master=kind.__name__):
+                master = self.start(kind("--repl-backlog-size", "64mb"))
+                mc = master.client()
+                mixed_writes(mc, 3000, seed=21, with_scripts=False)
+                data_dir = tempfile.mkdtemp(prefix="terndb-replica-")
+                self.addCleanup(shutil.rmtree, data_dir, True)
+                opts = ("--replicaof", "127.0.0.1", master.port, "--save", "3600", "1")
+                replica = self.start(TerndbIn(data_dir, *opts))
+                rc = replica.client()
+                wait_link_up(rc)
+                wait_caught_up(mc, rc)
+                replica.stop()  # SIGTERM: saves, with the master's id and offset
+                self.servers.remove(replica)
+                self.assertIn("Saving the final RDB snapshot", replica.log())
+                full = mc.info("stats")["sync_full"]
+                partial = mc.info("stats")["sync_partial_ok"]
+                mixed_writes(mc, 3000, seed=22, with_scripts=False)
+                replica = self.start(TerndbIn(data_dir, *opts))
+                rc = replica.client()
+                wait_link_up(rc)
+                wait_caught_up(mc, rc)
+                self.assertEqual(digest(mc), digest(rc))
+                self.assertEqual(mc.info("stats")["sync_full"], full)
+                self.assertEqual(mc.info("stats")["sync_partial_ok"], partial + 1)
+                self.assertIn("Using the replication id and offset of the RDB file",
+                              replica.log())
+
     def test_promotion_psync2(self):
         a = self.start(terndb())
         ac = a.client()
