@@ -44,10 +44,11 @@ struct ScriptJob {
   std::vector<std::string_view> argv;
   size_t numkeys = 0;
   bool by_sha = false;  // the body came from the cache: no need to add it
+  bool known = false;   // compiled in this thread's state already: the body is not needed
   std::string sha;
   std::string_view body;
   std::string cached_body;  // EVALSHA's copy of the body
-  size_t shebang_length = 0;
+  scripting::Shebang shebang;
   bool read_only = false;
   bool write_flag_on_ro = false;  // a script declaring writes run by an _RO command
   int db = 0;
@@ -58,10 +59,14 @@ struct ScriptJob {
 // shard lock when `locked`; otherwise they are taken for the run.
 void execute(ScriptJob& job, protocol::ReplyBuilder& reply, bool locked) {
   scripting::LuaEngine& engine = scripting::LuaEngine::for_this_thread();
-  std::string_view code = std::string_view(job.body).substr(job.shebang_length);
-  std::string error;
-  if (!engine.compile(job.sha, code, error)) return reply.error(error);
-  if (!job.by_sha) ScriptCache::instance().add(job.sha, job.body);
+  std::string_view code;
+  if (!job.known) {
+    code = std::string_view(job.body).substr(job.shebang.length);
+    std::string error;
+    if (!engine.compile(job.sha, code, error)) return reply.error(error);
+    if (!job.by_sha) ScriptCache::instance().add(job.sha, job.body);
+    engine.remember(job.sha, job.shebang);
+  }
   if (job.write_flag_on_ro) {
     return reply.error("ERR Can not execute a script with write flag using *_ro command.");
   }
@@ -114,22 +119,28 @@ void eval_generic(CommandContext& c, bool by_sha, bool read_only) {
 
   ScriptJob job;
   if (by_sha) {
-    std::optional<std::string> body = ScriptCache::instance().find(c.arg(1));
-    if (!body) return c.reply.error("NOSCRIPT No matching script. Please use EVAL.");
-    job.cached_body = std::move(*body);
-    job.body = job.cached_body;
     job.sha = lowercase(c.arg(1));
+    if (const scripting::Shebang* known =
+            scripting::LuaEngine::for_this_thread().known_script(job.sha)) {
+      job.known = true;
+      job.shebang = *known;
+    } else {
+      std::optional<std::string> body = ScriptCache::instance().find(c.arg(1));
+      if (!body) return c.reply.error("NOSCRIPT No matching script. Please use EVAL.");
+      job.cached_body = std::move(*body);
+      job.body = job.cached_body;
+    }
     job.by_sha = true;
   } else {
     job.body = c.arg(1);
     job.sha = ScriptCache::sha1_hex(job.body);
   }
-  scripting::Shebang shebang;
   std::string error;
-  if (!scripting::parse_shebang(job.body, shebang, error)) return c.reply.error(error);
-  job.shebang_length = shebang.length;
-  job.read_only = read_only || shebang.no_writes;
-  job.write_flag_on_ro = read_only && shebang.length > 0 && !shebang.no_writes;
+  if (!job.known && !scripting::parse_shebang(job.body, job.shebang, error)) {
+    return c.reply.error(error);
+  }
+  job.read_only = read_only || job.shebang.no_writes;
+  job.write_flag_on_ro = read_only && job.shebang.length > 0 && !job.shebang.no_writes;
   job.server = &c.server;
   job.worker = c.worker;
   job.connection = c.connection;

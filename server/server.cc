@@ -55,6 +55,7 @@ unsigned shard_bits_for(size_t threads) {
 Server::Server(conf::Registry& config)
     : opt_proto_max_bulk_len(*config.find("proto-max-bulk-len")),
       opt_query_buffer_limit(*config.find("client-query-buffer-limit")),
+      opt_lua_time_limit(*config.find("lua-time-limit")),
       slowlog(config),
       latency(config),
       config_(config) {

@@ -123,6 +123,7 @@ class Server : public storage::KeyspaceObserver {
   // Options read on every request, looked up once (values are atomics in the registry).
   const conf::Option& opt_proto_max_bulk_len;
   const conf::Option& opt_query_buffer_limit;
+  const conf::Option& opt_lua_time_limit;
   std::atomic<int64_t> blocked_clients{0};
   // SLOWLOG and LATENCY: written by every io thread's dispatch, read by the commands.
   SlowLog slowlog;

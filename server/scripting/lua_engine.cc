@@ -195,6 +195,7 @@ void LuaEngine::open_state() {
 void LuaEngine::close_state() {
   if (L_) lua_close(L_);
   L_ = nullptr;
+  known_.clear();
   report_memory();
 }
 
@@ -202,6 +203,12 @@ void LuaEngine::refresh_if_flushed() {
   if (generation_ == ScriptCache::instance().generation()) return;
   close_state();
   open_state();
+}
+
+const Shebang* LuaEngine::known_script(const std::string& sha) {
+  refresh_if_flushed();
+  auto it = known_.find(sha);
+  return it == known_.end() ? nullptr : &it->second;
 }
 
 bool LuaEngine::push_function(const std::string& sha) {
@@ -266,12 +273,17 @@ void LuaEngine::write_error(const std::string& sha, protocol::ReplyBuilder& repl
 }
 
 void LuaEngine::run(ScriptRequest& request, protocol::ReplyBuilder& reply) {
-  std::string error;
-  if (!compile(request.sha, request.code, error)) return reply.error(error);
-
   lua_settop(L_, 0);
   lua_pushcfunction(L_, error_handler);
-  push_function(request.sha);
+  // Callers compile first; compiling here again (which may start over after a SCRIPT
+  // FLUSH) only when the function is missing keeps a known script's body unneeded.
+  if (!push_function(request.sha)) {
+    std::string error;
+    if (!compile(request.sha, request.code, error)) return reply.error(error);
+    lua_settop(L_, 0);
+    lua_pushcfunction(L_, error_handler);
+    push_function(request.sha);
+  }
   for (auto [list, name] : {std::pair{&request.keys, "KEYS"}, std::pair{&request.args, "ARGV"}}) {
     lua_createtable(L_, static_cast<int>(list->size()), 0);
     for (size_t i = 0; i < list->size(); ++i) {
@@ -289,7 +301,7 @@ void LuaEngine::run(ScriptRequest& request, protocol::ReplyBuilder& reply) {
   client_.resp = 2;
   ScriptBusy& busy = ScriptBusy::instance();
   busy.begin(state.now_ms);
-  tls_time_limit_ms = request.server->config().num("lua-time-limit");
+  tls_time_limit_ms = request.server->opt_lua_time_limit.num.load(std::memory_order_relaxed);
   if (tls_time_limit_ms > 0) lua_sethook(L_, count_hook, LUA_MASKCOUNT, kHookInstructions);
   current_ = &state;
   tls_run = &state;

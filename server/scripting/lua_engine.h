@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "protocol/reply_builder.h"
@@ -28,6 +29,11 @@ class Connection;
 
 namespace terndb::server::scripting {
 
+// "#!lua flags=..." first lines (Redis 7.0 script flags).
+struct Shebang {
+  size_t length = 0;  // bytes before the newline that ends the line; 0 when none
+  bool no_writes = false;
+};
 // One script invocation (EVAL, EVALSHA and their _RO forms).
 struct ScriptRequest {
   Server* server = nullptr;
@@ -72,6 +78,13 @@ class LuaEngine {
   // Runs a script, compiling it first if needed, and writes its reply (or error).
   void run(ScriptRequest& request, protocol::ReplyBuilder& reply);
 
+  // EVALSHA of a script this state has run needs neither its body nor another read of its
+  // shebang: the shebang a script had when remember() was called after compiling it, or
+  // null. Starts over first when SCRIPT FLUSH ran anywhere, so a non-null answer means the
+  // function is in this state until the next call of this or compile().
+  const Shebang* known_script(const std::string& sha);
+  void remember(const std::string& sha, const Shebang& shebang) { known_[sha] = shebang; }
+
   // The script being run by this engine, or null between scripts.
   RunState* current() { return current_; }
 
@@ -86,6 +99,7 @@ class LuaEngine {
 
   lua_State* L_ = nullptr;
   uint64_t generation_ = 0;
+  std::unordered_map<std::string, Shebang> known_;  // compiled in L_, by SHA1
   RunState* current_ = nullptr;
   ClientState client_;
   unsigned runs_since_gc_ = 0;
@@ -101,11 +115,6 @@ int64_t lua_memory_bytes();
 // replacements into a state owned by `engine` (lua_redis_api.cc).
 void install_redis_api(lua_State* L, LuaEngine* engine);
 
-// "#!lua flags=..." first lines (Redis 7.0 script flags).
-struct Shebang {
-  size_t length = 0;  // bytes before the newline that ends the line; 0 when none
-  bool no_writes = false;
-};
 // Parses the shebang of `body`, if any. False with Redis's error text when malformed.
 bool parse_shebang(std::string_view body, Shebang& out, std::string& error);
 

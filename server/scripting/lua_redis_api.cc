@@ -33,15 +33,32 @@ int raise_error(lua_State* L, const char* msg) {
   return lua_error(L);
 }
 
+// The arguments of one redis.call: their bytes back to back in one buffer, and views of
+// them made once all are in. One per thread, reused from call to call, so that a call
+// allocates nothing once the buffers have grown; and nothing here needs a destructor to
+// run when lua_error unwinds past it.
+struct CallArgs {
+  std::string bytes;
+  std::vector<size_t> ends;
+  std::vector<std::string_view> views;
+};
+
+CallArgs& call_args() {
+  thread_local CallArgs args;
+  return args;
+}
+
 // The arguments of redis.call as strings: numbers as %.17g (Lua's own conversion loses
 // precision), strings as they are. False (error table pushed) for other types or none.
-bool collect_args(lua_State* L, std::vector<std::string>& out) {
+bool collect_args(lua_State* L, CallArgs& out) {
   int argc = lua_gettop(L);
+  out.bytes.clear();
+  out.ends.clear();
+  out.views.clear();
   if (argc == 0) {
     push_error_table(L, "Please specify at least one argument for this redis lib call");
     return false;
   }
-  out.reserve(static_cast<size_t>(argc));
   bool ok = true;
   for (int i = 1; i <= argc && ok; ++i) {
     if (lua_type(L, i) == LUA_TNUMBER) {
@@ -53,36 +70,46 @@ bool collect_args(lua_State* L, std::vector<std::string>& out) {
                          !(d == 0 && std::signbit(d));
       const size_t n = whole ? protocol::format_int64(static_cast<int64_t>(d), buf)
                              : static_cast<size_t>(snprintf(buf, sizeof(buf), "%.17g", d));
-      out.emplace_back(buf, n);
+      out.bytes.append(buf, n);
     } else {
       size_t len;
       const char* s = lua_tolstring(L, i, &len);
       if (s == nullptr) {
         ok = false;
       } else {
-        out.emplace_back(s, len);
+        out.bytes.append(s, len);
       }
     }
+    out.ends.push_back(out.bytes.size());
   }
   lua_settop(L, 0);
-  if (!ok) push_error_table(L, "Lua redis lib command arguments must be strings or integers");
-  return ok;
-}
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (auto& ch : out) {
-    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + 32);
+  if (!ok) {
+    push_error_table(L, "Lua redis lib command arguments must be strings or integers");
+    return false;
   }
-  return out;
+  size_t start = 0;
+  for (size_t end : out.ends) {
+    out.views.emplace_back(out.bytes.data() + start, end - start);
+    start = end;
+  }
+  return true;
 }
 
 // The command (or subcommand) named by argv, as Redis looks it up: a container named
 // with an unknown subcommand is no command at all.
-CommandSpec* find_command(Server& server, const std::vector<std::string>& argv) {
-  CommandSpec* spec = server.commands().find(lowercase(argv[0]));
+CommandSpec* find_command(Server& server, const std::vector<std::string_view>& argv) {
+  thread_local std::string name;
+  auto lower_into = [](std::string_view s) {
+    name.assign(s);
+    for (auto& ch : name) {
+      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + 32);
+    }
+  };
+  lower_into(argv[0]);
+  CommandSpec* spec = server.commands().find(name);
   if (spec && !spec->subcommands.empty() && argv.size() >= 2) {
-    auto it = spec->subcommands.find(lowercase(argv[1]));
+    lower_into(argv[1]);
+    auto it = spec->subcommands.find(name);
     spec = it == spec->subcommands.end() ? nullptr : it->second.get();
   }
   return spec;
@@ -95,7 +122,7 @@ bool arity_ok(const CommandSpec& spec, size_t argc) {
 
 // Runs one command for the script; its reply lands in run.scratch. Returns false with
 // the reason when the command may not run.
-bool run_command(RunState& run, const std::vector<std::string>& argv, const char** refusal) {
+bool run_command(RunState& run, const std::vector<std::string_view>& argv, const char** refusal) {
   const ScriptRequest& req = *run.request;
   CommandSpec* spec = find_command(*req.server, argv);
   if (!spec) {
@@ -126,8 +153,7 @@ bool run_command(RunState& run, const std::vector<std::string>& argv, const char
   }
   run.scratch.clear();
   protocol::ReplyBuilder reply(&run.scratch, run.resp);
-  std::vector<std::string_view> views(argv.begin(), argv.end());
-  CommandContext ctx{*req.server, *run.client, views, reply, spec, run.now_ms};
+  CommandContext ctx{*req.server, *run.client, argv, reply, spec, run.now_ms};
   ctx.all_locked = true;
   invoke_command(ctx, *req.worker);
   return true;
@@ -136,12 +162,12 @@ bool run_command(RunState& run, const std::vector<std::string>& argv, const char
 int generic_call(lua_State* L, bool raise) {
   RunState* run = engine_of(L)->current();
   if (!run) return raise_error(L, "redis.call/pcall can only be called inside a script invocation");
-  std::vector<std::string> argv;
-  if (!collect_args(L, argv)) return raise ? lua_error(L) : 1;
+  CallArgs& args = call_args();
+  if (!collect_args(L, args)) return raise ? lua_error(L) : 1;
   const char* refusal = nullptr;
   bool ran = false;
   try {
-    ran = run_command(*run, argv, &refusal);
+    ran = run_command(*run, args.views, &refusal);
   } catch (const std::exception& e) {
     // Nothing of ours may unwind into Lua (see lua_api.h).
     logf(LogLevel::kWarning, "Command called from script failed: %s", e.what());
@@ -267,9 +293,9 @@ int redis_acl_check_cmd(lua_State* L) {
   RunState* run = engine_of(L)->current();
   if (!run)
     return raise_error(L, "redis.acl_check_cmd can only be called inside a script invocation");
-  std::vector<std::string> argv;
-  if (!collect_args(L, argv)) return lua_error(L);
-  if (!find_command(*run->request->server, argv)) {
+  CallArgs& args = call_args();
+  if (!collect_args(L, args)) return lua_error(L);
+  if (!find_command(*run->request->server, args.views)) {
     return raise_error(L, "Invalid command passed to redis.acl_check_cmd()");
   }
   lua_pushboolean(L, 1);

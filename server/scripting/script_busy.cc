@@ -64,7 +64,7 @@ ScriptBusy::KillResult ScriptBusy::kill(bool force) {
 bool ScriptBusy::refuse(Server& server, Worker& worker, ClientState& client,
                         const CommandSpec& spec, protocol::ReplyBuilder& reply) {
   if (running_.load(std::memory_order_acquire) == 0) return false;  // the common case
-  const int64_t limit = server.config().num("lua-time-limit");
+  const int64_t limit = server.opt_lua_time_limit.num.load(std::memory_order_relaxed);
   {
     // Wait while a script runs and has not yet passed the limit (0: no limit, wait for
     // its end). A script that ends may be followed by another: wait for that one too.

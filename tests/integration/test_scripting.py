@@ -729,6 +729,29 @@ class ScriptCommands(ScriptingBase):
             "GET a",
         ])
 
+    def test_flags_hold_on_every_run_of_a_script(self):
+        # A script runs from the thread's compiled copy after its first run: its shebang
+        # flags must still apply then, and a flush must still forget it.
+        ro = "#!lua flags=no-writes\nreturn redis.call('set', KEYS[1], 'b')"
+        rw = "#!lua\nreturn redis.call('incr', KEYS[1])"
+        self.script([
+            ["SCRIPT", "LOAD", ro],
+            ["SCRIPT", "LOAD", rw],
+            ["EVALSHA", sha1(ro), "1", "k"],
+            ["EVALSHA", sha1(ro), "1", "k"],
+            ["EVALSHA", sha1(rw), "1", "n"],
+            ["EVALSHA_RO", sha1(rw), "1", "n"],
+            ["EVALSHA", sha1(rw), "1", "n"],
+            ["EVALSHA_RO", sha1(rw), "1", "n"],
+            ["EVAL", rw, "1", "n"],
+            ["EVALSHA_RO", sha1(rw), "1", "n"],
+            "GET k",
+            "GET n",
+            ["SCRIPT", "FLUSH"],
+            ["EVALSHA", sha1(rw), "1", "n"],
+            ["EVALSHA_RO", sha1(ro), "1", "k"],
+        ])
+
     def test_command_table_entries(self):
         for name in ("eval", "evalsha", "eval_ro", "evalsha_ro"):
             self.same("COMMAND", "GETKEYS", name, "x", "2", "k1", "k2", "arg")
