@@ -186,6 +186,7 @@ bool Evictor::try_evict(const storage::EvictionCandidate& c, bool all_locked, in
   storage::Entry* e = k.get();  // an expired key is deleted here, as an expiry
   if (!e) return false;
   if (volatile_only(policy()) && !e->has_expire) return false;
+  if (ks_.flash()) return k.drop_from_memory();  // stays on flash: not a deletion
   k.erase();
   evicted_keys_.fetch_add(1, std::memory_order_relaxed);
   notify_keyspace_event(server_, notify::kEvicted, "evicted", c.key, c.db);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "conf/config_registry.h"
+#include "storage/flash_store.h"
 #include "server/client_state.h"
 #include "server/command.h"
 #include "server/latency_monitor.h"
@@ -148,6 +149,7 @@ class Server : public storage::KeyspaceObserver {
 
   conf::Registry& config_;
   std::unique_ptr<storage::Keyspace> keyspace_;
+  std::unique_ptr<storage::FlashStore> flash_;  // storage-provider flash, else null
   CommandTable commands_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<PubsubRegistry> pubsub_;

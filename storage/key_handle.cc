@@ -21,6 +21,11 @@ ReadyKeys*& ready_keys_sink() {
 }
 
 KeyHandle::~KeyHandle() {
+  offer_to_waiters();
+  if (flash_dirty_) write_through_to_flash();
+}
+
+void KeyHandle::offer_to_waiters() {
   if (!created_ || shard_->waiters.empty() || !shard_->waiters.has_waiters(db_, key_)) return;
   if (ReadyKeys* sink = ready_keys_sink()) {
     sink->keys.emplace_back(db_, std::string(key_));
@@ -32,6 +37,7 @@ KeyHandle::~KeyHandle() {
 
 void KeyHandle::mark_modified() {
   note_write();
+  if (ks_.flash()) flash_dirty_ = true;
   if (!shard_->watches.empty()) shard_->watches.touch(db_, key_);
 }
 
@@ -39,6 +45,13 @@ Entry* KeyHandle::get() {
   if (!looked_up_ || seen_version_ != table_->layout_version()) {
     looked_up_ = true;
     link_ = table_->find(key_, hash_);
+    if (FlashTier* f = ks_.flash()) {
+      if (link_) {
+        f->ram_hits.fetch_add(1, std::memory_order_relaxed);
+      } else if (f->offloaded(db_) > 0) {
+        link_ = fetch_from_flash();
+      }
+    }
     if (link_) {
       int64_t exp = (*link_)->expire_at();
       if (exp >= 0 && exp <= now_) {
@@ -123,6 +136,5 @@ bool KeyHandle::erase() {
   seen_version_ = table_->layout_version();
   return true;
 }
-
 
 }  // namespace terndb::storage

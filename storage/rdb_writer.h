@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -74,7 +75,12 @@ struct WriteOptions {
   std::function<uint64_t(int db, const Entry&)> key_mvcc;
 };
 
-// Serializes every database. Returns false with *error set when the sink fails.
+// One key as an RDB file holds it after its expiry: the type byte, the key, the value
+// (uncompressed). The flash store keeps each key in this form, so that a snapshot copies
+// it into the file byte for byte.
+std::string encode_key_item(const Entry& e);
+
+// Serializes every database, keys on the keyspace's flash tier included. Returns false with *error set when the sink fails.
 bool write_rdb(const Keyspace& ks, Sink& out, const WriteOptions& opt, std::string* error);
 
 // The aux fields redis-server 7.0 writes, in its order (repl-* only when repl_id is set).

@@ -1,0 +1,115 @@
+#include "server/flash.h"
+
+#include <cstdarg>
+#include <cstdio>
+#include <stdexcept>
+#include <vector>
+
+#include "protocol/resp_parser.h"
+#include "server/log.h"
+#include "server/server.h"
+
+namespace terndb::server {
+namespace {
+
+size_t clamp_budget(int64_t maxmemory, int64_t divisor, size_t low, size_t high, size_t none) {
+  if (maxmemory <= 0) return none;
+  size_t b = static_cast<size_t>(maxmemory / divisor);
+  return b < low ? low : b > high ? high : b;
+}
+
+void line(std::string& out, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+void line(std::string& out, const char* fmt, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_end(ap);
+  if (n > 0) out.append(buf, std::min(static_cast<size_t>(n), sizeof(buf) - 1));
+  out += "\r\n";
+}
+
+}  // namespace
+
+std::unique_ptr<storage::FlashStore> open_flash_store(conf::Registry& config, int64_t now_ms) {
+  std::vector<std::string> words;
+  protocol::split_args(config.text("storage-provider"), words);
+  if (words.empty() || words[0] == "none") return nullptr;
+  if (words[0] != "flash" || words.size() != 2) {
+    throw std::runtime_error("storage-provider: expected 'none' or 'flash <path>', got '" +
+                             config.text("storage-provider") + "'");
+  }
+  storage::FlashOptions opt;
+  opt.path = words[1];
+  opt.databases = static_cast<int>(config.num("databases"));
+  opt.flush_period_ms = config.num("storage-flush-period");
+  // RocksDB's memory counts in used_memory: a small share of maxmemory when one is set.
+  const int64_t maxmemory = config.num("maxmemory");
+  opt.write_buffer_bytes = clamp_budget(maxmemory, 8, 4 << 20, 64 << 20, 64 << 20);
+  opt.block_cache_bytes = clamp_budget(maxmemory, 16, 2 << 20, 64 << 20, 32 << 20);
+  std::string err;
+  auto store = storage::FlashStore::open(opt, now_ms, &err);
+  if (!store) throw std::runtime_error(err);
+  // CONFIG SET storage-flush-period takes effect at the next sync.
+  if (conf::Option* period = config.find("storage-flush-period")) {
+    auto previous = period->on_change;
+    period->on_change = [period, previous, s = store.get()](std::string& e) {
+      if (previous && !previous(e)) return false;
+      s->set_flush_period(period->num.load());
+      return true;
+    };
+  }
+  int64_t keys = 0;
+  for (int db = 0; db < opt.databases; ++db) keys += store->offloaded(db);
+  logf(LogLevel::kNotice, "Flash storage at %s: %lld keys, WAL synced every %lld ms",
+       opt.path.c_str(), static_cast<long long>(keys),
+       static_cast<long long>(opt.flush_period_ms));
+  return store;
+}
+
+bool flash_is_authoritative(Server& server) {
+  storage::FlashTier* f = server.keyspace().flash();
+  if (!f) return false;
+  int64_t keys = 0;
+  for (int db = 0; db < f->databases(); ++db) keys += f->offloaded(db);
+  if (keys == 0) return false;
+  logf(LogLevel::kNotice,
+       "Flash storage holds %lld keys: it is authoritative, the RDB file is not loaded",
+       static_cast<long long>(keys));
+  return true;
+}
+
+void flash_info(Server& server, std::string& out) {
+  auto* store = dynamic_cast<storage::FlashStore*>(server.keyspace().flash());
+  if (!store) {
+    line(out, "storage_provider:none");
+    return;
+  }
+  storage::FlashStore::Stats st = store->stats();
+  int64_t offloaded = 0;
+  for (int db = 0; db < store->databases(); ++db) offloaded += store->offloaded(db);
+  const uint64_t ram_hits = store->ram_hits.load();
+  const uint64_t reads = store->flash_reads.load();
+  const uint64_t flash_hits = store->flash_hits.load();
+  const uint64_t lookups = ram_hits + reads;
+  line(out, "storage_provider:flash");
+  line(out, "storage_path:%s", store->path().c_str());
+  line(out, "flash_keys_only_on_flash:%lld", static_cast<long long>(offloaded));
+  line(out, "flash_sst_bytes:%llu", static_cast<unsigned long long>(st.sst_bytes));
+  line(out, "flash_live_data_bytes:%llu", static_cast<unsigned long long>(st.live_data_bytes));
+  line(out, "flash_memtable_bytes:%llu", static_cast<unsigned long long>(st.memtable_bytes));
+  line(out, "flash_block_cache_bytes:%llu",
+       static_cast<unsigned long long>(st.block_cache_bytes));
+  line(out, "flash_ram_hits:%llu", static_cast<unsigned long long>(ram_hits));
+  line(out, "flash_reads:%llu", static_cast<unsigned long long>(reads));
+  line(out, "flash_read_hits:%llu", static_cast<unsigned long long>(flash_hits));
+  line(out, "flash_ram_hit_rate:%.4f", lookups ? static_cast<double>(ram_hits) / lookups : 0.0);
+  line(out, "flash_evictions:%llu",
+       static_cast<unsigned long long>(store->evictions_to_flash.load()));
+  line(out, "flash_writes:%llu", static_cast<unsigned long long>(st.writes));
+  line(out, "flash_deletes:%llu", static_cast<unsigned long long>(st.deletes));
+  line(out, "flash_wal_syncs:%llu", static_cast<unsigned long long>(st.wal_syncs));
+  line(out, "flash_errors:%llu", static_cast<unsigned long long>(st.errors));
+}
+
+}  // namespace terndb::server
