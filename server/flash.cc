@@ -2,6 +2,7 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <sys/types.h>
 #include <stdexcept>
 #include <vector>
 
@@ -9,8 +10,31 @@
 #include "server/log.h"
 #include "server/server.h"
 
+// jemalloc's control interface, present only when jemalloc is linked.
+extern "C" int mallctl(const char* name, void* oldp, size_t* oldlenp, void* newp, size_t newlen)
+    __attribute__((weak));
+
 namespace terndb::server {
 namespace {
+
+// With flash, values stream through RAM (written, evicted, read back): jemalloc's default
+// of keeping freed pages for 10 s would hold tens of megabytes above maxmemory. Return
+// them within a second instead (every arena, and arenas made later).
+void return_freed_pages_sooner() {
+  if (!mallctl) return;
+  ssize_t ms = 1000;
+  mallctl("arenas.dirty_decay_ms", nullptr, nullptr, &ms, sizeof(ms));
+  mallctl("arenas.muzzy_decay_ms", nullptr, nullptr, &ms, sizeof(ms));
+  unsigned arenas = 0;
+  size_t len = sizeof(arenas);
+  if (mallctl("arenas.narenas", &arenas, &len, nullptr, 0) != 0) return;
+  for (unsigned i = 0; i < arenas; ++i) {
+    std::string dirty = "arena." + std::to_string(i) + ".dirty_decay_ms";
+    std::string muzzy = "arena." + std::to_string(i) + ".muzzy_decay_ms";
+    mallctl(dirty.c_str(), nullptr, nullptr, &ms, sizeof(ms));
+    mallctl(muzzy.c_str(), nullptr, nullptr, &ms, sizeof(ms));
+  }
+}
 
 size_t clamp_budget(int64_t maxmemory, int64_t divisor, size_t low, size_t high, size_t none) {
   if (maxmemory <= 0) return none;
@@ -50,6 +74,7 @@ std::unique_ptr<storage::FlashStore> open_flash_store(conf::Registry& config, in
   std::string err;
   auto store = storage::FlashStore::open(opt, now_ms, &err);
   if (!store) throw std::runtime_error(err);
+  return_freed_pages_sooner();
   // CONFIG SET storage-flush-period takes effect at the next sync.
   if (conf::Option* period = config.find("storage-flush-period")) {
     auto previous = period->on_change;

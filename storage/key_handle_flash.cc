@@ -47,8 +47,11 @@ bool KeyHandle::drop_from_memory() {
   free_entry(e);
   link_ = nullptr;
   seen_version_ = table_->layout_version();
-  ks_.flash()->add_offloaded(db_, 1);
-  ks_.flash()->evictions_to_flash.fetch_add(1, std::memory_order_relaxed);
+  FlashTier* f = ks_.flash();
+  f->add_offloaded(db_, 1);
+  f->evictions_to_flash.fetch_add(1, std::memory_order_relaxed);
+  // The eviction's own lookup (one, cached by the handle) is not a client's hit.
+  f->ram_hits.fetch_sub(1, std::memory_order_relaxed);
   return true;
 }
 
