@@ -3,7 +3,11 @@
 #include <cstdarg>
 #include <cstdio>
 #include <sys/types.h>
+#include <deque>
+#include <mutex>
+#include <random>
 #include <stdexcept>
+#include <unordered_map>
 #include <vector>
 
 #include "protocol/resp_parser.h"
@@ -90,6 +94,88 @@ std::unique_ptr<storage::FlashStore> open_flash_store(conf::Registry& config, in
        opt.path.c_str(), static_cast<long long>(keys),
        static_cast<long long>(opt.flush_period_ms));
   return store;
+}
+
+namespace {
+
+// SCAN positions on flash: cursor -> (database, last key visited).
+class ScanCursors {
+ public:
+  static constexpr size_t kKept = 4096;
+
+  bool find(uint64_t cursor, int db, std::string& last) {
+    std::lock_guard<std::mutex> g(mu_);
+    auto it = positions_.find(cursor);
+    if (it == positions_.end() || it->second.first != db) return false;
+    last = it->second.second;
+    return true;
+  }
+  uint64_t add(int db, std::string last) {
+    std::lock_guard<std::mutex> g(mu_);
+    uint64_t id;
+    do {
+      id = rng_() >> 1;  // positive as a signed number too, for clients that parse it so
+    } while (id == 0 || positions_.count(id));
+    positions_.emplace(id, std::make_pair(db, std::move(last)));
+    order_.push_back(id);
+    if (order_.size() > kKept) {
+      positions_.erase(order_.front());
+      order_.pop_front();
+    }
+    return id;
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<uint64_t, std::pair<int, std::string>> positions_;
+  std::deque<uint64_t> order_;
+  std::mt19937_64 rng_{std::random_device{}()};
+};
+
+ScanCursors& scan_cursors() {
+  static ScanCursors cursors;
+  return cursors;
+}
+
+bool live(int64_t expire_at, int64_t now) {
+  return expire_at < 0 || expire_at > now;
+}
+
+}  // namespace
+
+void flash_keys(storage::FlashTier& flash, int db, int64_t now, bool all_locked,
+                const FlashKeyFn& fn) {
+  flash.flush_all_dirty(all_locked);
+  flash.walk_keys(
+      db, {}, true,
+      [&](std::string_view key, int64_t expire_at, storage::ValueType type) {
+        if (live(expire_at, now)) fn(key, type);
+        return true;
+      },
+      nullptr);
+}
+
+uint64_t flash_scan(storage::FlashTier& flash, int db, uint64_t cursor, size_t count, int64_t now,
+                    bool all_locked, const FlashKeyFn& fn) {
+  flash.flush_all_dirty(all_locked);
+  std::string after;
+  const bool from_start = cursor == 0 || !scan_cursors().find(cursor, db, after);
+  size_t seen = 0;
+  std::string last;
+  bool more = flash.walk_keys(
+      db, after, from_start,
+      [&](std::string_view key, int64_t expire_at, storage::ValueType type) {
+        if (live(expire_at, now)) fn(key, type);
+        return ++seen < count;
+      },
+      &last);
+  return more ? scan_cursors().add(db, std::move(last)) : 0;
+}
+
+bool flash_random_key(storage::FlashTier& flash, int db, bool all_locked, std::string& out) {
+  flash.flush_all_dirty(all_locked);
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return flash.random_key(db, rng(), out);
 }
 
 bool flash_is_authoritative(Server& server) {

@@ -8,6 +8,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
 
 #include <algorithm>
@@ -18,6 +19,8 @@
 #include <thread>
 
 #include "storage/clock.h"
+#include "storage/keyspace.h"
+#include "storage/rdb_format.h"
 #include "storage/rdb_loader.h"
 #include "storage/rdb_writer.h"
 
@@ -188,6 +191,10 @@ FlashStore::~FlashStore() {
   sync_cv_.notify_all();
   if (sync_thread_.joinable()) sync_thread_.join();
   if (!db_) return;
+  if (Keyspace* ks = keyspace()) {
+    flush_all_dirty(false);
+    ks->set_flash(nullptr);
+  }
   db_->SyncWAL();
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
   db_->DestroyColumnFamilyHandle(meta_);
@@ -200,6 +207,7 @@ void FlashStore::set_flush_period(int64_t ms) {
     std::lock_guard<std::mutex> g(sync_mu_);
     flush_period_ms_ = ms;
     sync_each_write_ = ms == 0;
+    immediate_.store(ms == 0);
   }
   sync_cv_.notify_all();
 }
@@ -207,22 +215,50 @@ void FlashStore::set_flush_period(int64_t ms) {
 void FlashStore::sync_loop() {
   std::unique_lock<std::mutex> g(sync_mu_);
   uint64_t synced_writes = 0;
+  int64_t last_sync = now_ms();
   while (!stopping_) {
-    int64_t period = flush_period_ms_ > 0 ? flush_period_ms_ : 1000;
-    sync_cv_.wait_for(g, std::chrono::milliseconds(period));
+    sync_cv_.wait_for(g, std::chrono::milliseconds(kFlushIntervalMs));
     if (stopping_) break;
-    uint64_t w = writes_.load() + deletes_.load();
-    if (w == synced_writes) continue;  // nothing new in the WAL
-    synced_writes = w;
+    const int64_t period = flush_period_ms_;
     g.unlock();
-    rocksdb::Status st = db_->SyncWAL();
-    if (st.ok()) {
-      wal_syncs_.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      report("syncing the WAL", st.ToString());
+    {
+      // The keyspace cannot go away meanwhile: it unbinds under bind_mu_.
+      std::lock_guard<std::mutex> b(bind_mu_);
+      flush_all_dirty(false);
+    }
+    const int64_t now = now_ms();
+    const uint64_t w = writes_.load() + deletes_.load();
+    if (period > 0 && now - last_sync >= period && w != synced_writes) {
+      synced_writes = w;
+      last_sync = now;
+      rocksdb::Status st = db_->SyncWAL();
+      if (st.ok()) {
+        wal_syncs_.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        report("syncing the WAL", st.ToString());
+      }
     }
     g.lock();
   }
+}
+
+void FlashStore::write_changes(const std::vector<Change>& changes) {
+  rocksdb::WriteBatch batch;
+  size_t puts = 0;
+  for (const Change& c : changes) {
+    if (c.entry) {
+      batch.Put(cf(c.db), slice(c.key), flash_value(*c.entry));
+      ++puts;
+    } else {
+      batch.Delete(cf(c.db), slice(c.key));
+    }
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_each_write_;
+  rocksdb::Status st = db_->Write(wo, &batch);
+  writes_.fetch_add(puts, std::memory_order_relaxed);
+  deletes_.fetch_add(changes.size() - puts, std::memory_order_relaxed);
+  if (!st.ok()) report("writing changed keys", st.ToString());
 }
 
 void FlashStore::report(const char* what, const std::string& status) {
@@ -272,6 +308,7 @@ Entry* FlashStore::fetch(int db, std::string_view key) {
 }
 
 void FlashStore::clear(int db) {
+  flush_all_dirty(true);  // every shard lock is held: nothing pending may land after this
   rocksdb::WriteOptions wo;
   wo.sync = sync_each_write_;
   rocksdb::Status st = db_->DeleteRange(wo, cf(db), "", kHigh);
@@ -282,6 +319,7 @@ void FlashStore::clear(int db) {
 }
 
 void FlashStore::swap(int a, int b) {
+  flush_all_dirty(true);  // pending changes name their database by number
   std::swap(order_[static_cast<size_t>(a)], order_[static_cast<size_t>(b)]);
   int64_t oa = offloaded(a), ob = offloaded(b);
   set_offloaded(a, ob);
@@ -355,6 +393,7 @@ bool FlashStore::checkpoint(const std::string& dir, std::string* error) {
 }
 
 void FlashStore::prepare_fork() {
+  flush_all_dirty(true);
   fork_dir_ = path_ + "/" + kForkDirPrefix + std::to_string(getpid()) + "-" +
               std::to_string(++forks_);
   std::string why;
@@ -369,7 +408,10 @@ bool FlashStore::snapshot_items(int db, const InRam& in_ram, const EmitItem& emi
   auto visit = [&](std::string_view key, int64_t expire_at, std::string_view item) {
     if (!in_ram(key)) emit(expire_at, item);
   };
-  if (getpid() == owner_pid_) return for_each(db, visit, error);
+  if (getpid() == owner_pid_) {
+    flush_all_dirty(true);  // SAVE: the caller holds every shard lock
+    return for_each(db, visit, error);
+  }
   // A forked child: its own read-only instance over the checkpoint, removed once read.
   if (fork_dir_.empty()) {
     if (error) *error = "no checkpoint was made for this snapshot";
@@ -392,6 +434,72 @@ bool FlashStore::snapshot_items(int db, const InRam& in_ram, const EmitItem& emi
   }
   bool ok = reader->for_each(db, visit, error);
   return ok;
+}
+
+namespace {
+
+// The value type of a stored RDB item, from its type byte.
+ValueType item_type(std::string_view item) {
+  switch (item.empty() ? 0 : static_cast<uint8_t>(item[0])) {
+    case rdb::kTypeList:
+    case rdb::kTypeListZiplist:
+    case rdb::kTypeListQuicklist:
+    case rdb::kTypeListQuicklist2:
+      return ValueType::kList;
+    case rdb::kTypeSet:
+    case rdb::kTypeSetIntset:
+      return ValueType::kSet;
+    case rdb::kTypeZSet:
+    case rdb::kTypeZSet2:
+    case rdb::kTypeZSetZiplist:
+    case rdb::kTypeZSetListpack:
+      return ValueType::kZSet;
+    case rdb::kTypeHash:
+    case rdb::kTypeHashZipmap:
+    case rdb::kTypeHashZiplist:
+    case rdb::kTypeHashListpack:
+      return ValueType::kHash;
+    default:
+      return ValueType::kString;
+  }
+}
+
+}  // namespace
+
+bool FlashStore::walk_keys(int db, std::string_view after, bool from_start,
+                           const KeyVisit& visit, std::string* last) {
+  // The caller flushed pending changes (flush_all_dirty) so that the walk sees them.
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(db)));
+  if (from_start) {
+    it->SeekToFirst();
+  } else {
+    it->Seek(slice(after));
+    if (it->Valid() && it->key() == slice(after)) it->Next();
+  }
+  for (; it->Valid(); it->Next()) {
+    rocksdb::Slice v = it->value();
+    int64_t expire_at;
+    std::string_view item;
+    if (!parse_flash_value({v.data(), v.size()}, expire_at, item)) continue;
+    std::string_view key(it->key().data(), it->key().size());
+    if (last) last->assign(key);
+    if (!visit(key, expire_at, item_type(item))) {
+      it->Next();
+      return it->Valid();
+    }
+  }
+  return false;
+}
+
+bool FlashStore::random_key(int db, uint64_t seed, std::string& out) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(db)));
+  char probe[8];
+  for (int i = 0; i < 8; ++i) probe[i] = static_cast<char>(seed >> (56 - 8 * i));
+  it->Seek(rocksdb::Slice(probe, 8));
+  if (!it->Valid()) it->SeekToFirst();
+  if (!it->Valid()) return false;
+  out.assign(it->key().data(), it->key().size());
+  return true;
 }
 
 std::vector<std::string> FlashStore::column_families() const {

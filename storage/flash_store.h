@@ -69,6 +69,9 @@ class FlashStore final : public FlashTier {
   void prepare_fork() override;
   bool snapshot_items(int db, const InRam& in_ram, const EmitItem& emit,
                       std::string* error) override;
+  bool walk_keys(int db, std::string_view after, bool from_start, const KeyVisit& visit,
+                 std::string* last) override;
+  bool random_key(int db, uint64_t seed, std::string& out) override;
 
   // Every key of `db` as of now (a RocksDB snapshot). False with *error on a read error.
   bool for_each(int db, const FlashVisit& visit, std::string* error);
@@ -94,6 +97,7 @@ class FlashStore final : public FlashTier {
 
  private:
   FlashStore(int databases) : FlashTier(databases) {}
+  void write_changes(const std::vector<Change>& changes) override;
   rocksdb::ColumnFamilyHandle* cf(int db) const { return handles_[order_[db]]; }
   void save_order();
   void sync_loop();

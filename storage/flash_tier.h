@@ -10,6 +10,13 @@
 //
 // All calls about one key are made with that key's shard lock held; clear() and swap()
 // with every shard lock held.
+//
+// Write-through is coalesced: a command marks its key dirty in its shard's set (under the
+// shard lock), and the shard's dirty keys are written in one batch, still under that lock,
+// every kFlushIntervalMs by the store's thread, before a dirty key is evicted, before a
+// snapshot, FLUSHDB, SWAPDB or a key walk. A key rewritten many times in an interval (a
+// Sidekiq queue popped by ten workers) is written once; a kill -9 loses at most the last
+// interval. With storage-flush-period 0 every change is written (and synced) at once.
 #pragma once
 
 #include <atomic>
@@ -17,12 +24,18 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_set>
+#include <vector>
 
 #include "storage/entry.h"
 
 namespace terndb::storage {
+
+class Keyspace;
+struct Shard;
 
 class FlashTier {
  public:
@@ -31,6 +44,20 @@ class FlashTier {
     for (int i = 0; i < databases; ++i) offloaded_[i].store(0, std::memory_order_relaxed);
   }
   virtual ~FlashTier() = default;
+
+  static constexpr int64_t kFlushIntervalMs = 100;
+
+  // Set by Keyspace::set_flash / its destructor (which flushes first).
+  void bind(Keyspace* ks);
+  void unbind();
+  // The key changed (caller holds its shard lock): written at the next flush.
+  void mark_dirty(size_t shard, int db, std::string_view key);
+  bool is_dirty(size_t shard, int db, std::string_view key) const;
+  // Writes shard `index`'s dirty keys as they are now; the caller holds its lock.
+  void flush_shard(size_t index);
+  // Every shard's, each under its lock (taken here unless the caller holds them all).
+  void flush_all_dirty(bool all_locked);
+  bool immediate() const { return immediate_.load(std::memory_order_relaxed); }
 
   // Write-through: the key's value after a change, or its removal.
   virtual void store(int db, const Entry& e) = 0;
@@ -48,6 +75,17 @@ class FlashTier {
   using InRam = std::function<bool(std::string_view key)>;
   using EmitItem = std::function<void(int64_t expire_at, std::string_view item)>;
   virtual void prepare_fork() {}
+
+  // Key walks for KEYS, SCAN and RANDOMKEY: every key is on flash (RAM holds a subset),
+  // so they read flash alone. walk_keys visits keys of `db` in key order, after `after`
+  // (from the first when `from_start`), until visit returns false; returns whether it
+  // stopped early, with *last the last key visited.
+  using KeyVisit =
+      std::function<bool(std::string_view key, int64_t expire_at, ValueType type)>;
+  virtual bool walk_keys(int db, std::string_view after, bool from_start, const KeyVisit& visit,
+                         std::string* last) = 0;
+  // A key of `db` picked at random (by a random seek), or false when there is none.
+  virtual bool random_key(int db, uint64_t seed, std::string& out) = 0;
   virtual bool snapshot_items(int db, const InRam& in_ram, const EmitItem& emit,
                               std::string* error) = 0;
 
@@ -67,7 +105,22 @@ class FlashTier {
   std::atomic<uint64_t> flash_hits{0};
   std::atomic<uint64_t> evictions_to_flash{0};
 
+ protected:
+  // One batch of the current state of changed keys: entry null = deleted.
+  struct Change {
+    int db;
+    std::string_view key;
+    const Entry* entry;
+  };
+  virtual void write_changes(const std::vector<Change>& changes) = 0;
+  Keyspace* keyspace() const { return ks_; }
+  std::atomic<bool> immediate_{false};
+  std::mutex bind_mu_;  // held by a flusher thread while it uses the keyspace, and by unbind
+
  private:
+  Keyspace* ks_ = nullptr;
+  // Per shard: 4-byte database number + key bytes of each changed key.
+  std::vector<std::unordered_set<std::string>> dirty_;
   int databases_;
   std::unique_ptr<std::atomic<int64_t>[]> offloaded_;
 };

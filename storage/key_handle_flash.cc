@@ -7,6 +7,10 @@ namespace terndb::storage {
 
 void KeyHandle::write_through_to_flash() {
   FlashTier* f = ks_.flash();
+  if (!f->immediate()) {
+    f->mark_dirty(ks_.shard_of(hash_), db_, key_);  // written with the shard's next batch
+    return;
+  }
   // The key's state when the command is done with it (it may have been replaced, moved
   // out and back, or deleted since mark_modified).
   Entry** link = table_->find(key_, hash_);
@@ -19,6 +23,8 @@ void KeyHandle::write_through_to_flash() {
 
 Entry** KeyHandle::fetch_from_flash() {
   FlashTier* f = ks_.flash();
+  // A key deleted since the last batch is still on flash: it is gone all the same.
+  if (f->is_dirty(ks_.shard_of(hash_), db_, key_)) return nullptr;
   f->flash_reads.fetch_add(1, std::memory_order_relaxed);
   Entry* e = f->fetch(db_, key_);
   if (!e) return nullptr;
@@ -43,11 +49,18 @@ Entry** KeyHandle::fetch_from_flash() {
 
 bool KeyHandle::drop_from_memory() {
   if (!get()) return false;
+  // Its latest value must be on flash before RAM lets it go.
+  FlashTier* f = ks_.flash();
+  const size_t shard = ks_.shard_of(hash_);
+  if (f->is_dirty(shard, db_, key_)) {
+    f->flush_shard(shard);
+    seen_version_ = 0;  // re-find: nothing moved, but stay on the safe side
+    if (!get()) return false;
+  }
   Entry* e = table_->unlink(link_);
   free_entry(e);
   link_ = nullptr;
   seen_version_ = table_->layout_version();
-  FlashTier* f = ks_.flash();
   f->add_offloaded(db_, 1);
   f->evictions_to_flash.fetch_add(1, std::memory_order_relaxed);
   // The eviction's own lookup (one, cached by the handle) is not a client's hit.

@@ -22,6 +22,10 @@ Keyspace::Keyspace(int databases, unsigned shard_bits)
   }
 }
 
+Keyspace::~Keyspace() {
+  if (flash_) flash_->unbind();
+}
+
 namespace {
 thread_local int t_highest_held_shard = -1;
 }  // namespace

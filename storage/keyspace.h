@@ -44,6 +44,7 @@ struct Shard {
 class Keyspace {
  public:
   Keyspace(int databases, unsigned shard_bits);
+  ~Keyspace();  // writes the flash tier's pending changes first
 
   int databases() const { return databases_; }
   size_t shard_count() const { return shards_.size(); }
@@ -55,7 +56,10 @@ class Keyspace {
 
   void set_observer(KeyspaceObserver* o) { observer_ = o; }
   // The flash tier (storage-provider flash), or null: set once before any client runs.
-  void set_flash(FlashTier* f) { flash_ = f; }
+  void set_flash(FlashTier* f) {
+    flash_ = f;
+    if (f) f->bind(this);
+  }
   FlashTier* flash() const { return flash_; }
   KeyspaceObserver* observer() const { return observer_; }
   // Replicas do not delete expired keys themselves; they only hide them (set false there).

@@ -193,6 +193,35 @@ class FlashBehaviour(unittest.TestCase):
         self.assertIsNone(self.r.get(key_for(0)))
         self.assertEqual(self.r.info("flash")["flash_keys_only_on_flash"], 0)
 
+    def test_keys_scan_randomkey_cover_flash(self):
+        n = count_for(100 * MB)
+        self.fill(n)
+        self.r.hset("h", "f", "v")
+        self.r.set("gone", "x", px=1)
+        time.sleep(0.01)
+        self.assertGreater(self.r.info("flash")["flash_keys_only_on_flash"], n // 3)
+        expected = {key_for(i).encode() for i in range(n)}
+        self.assertEqual(set(self.r.keys("views/*")), expected)
+        self.assertEqual(self.r.keys("h*"), [b"h"])
+        seen, cursor, calls = set(), 0, 0
+        while True:
+            cursor, keys = self.r.scan(cursor, match="views/*", count=500)
+            seen.update(keys)
+            calls += 1
+            if cursor == 0:
+                break
+        self.assertEqual(seen, expected)
+        self.assertGreater(calls, n // 500 - 2)
+        self.assertEqual(list(self.r.scan_iter(_type="hash")), [b"h"])
+        self.assertNotIn(b"gone", set(self.r.scan_iter(count=1000)))
+        # After a restart RAM is empty: RANDOMKEY still finds keys, on flash.
+        self.srv.stop()
+        self.srv = Terndb("--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru",
+                          "--storage-provider", "flash", os.path.join(self.flash_dir, "db"))
+        self.r = self.srv.client(socket_timeout=60)
+        self.assertEqual(self.r.dbsize(), n + 1)
+        self.assertIn(self.r.randomkey(), expected | {b"h"})
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
