@@ -2,7 +2,8 @@
 // flash_store.h): opening it from the config, the start-up rule, and INFO's section.
 //
 // Behaviour, as KeyDB FLASH shows it:
-//   - every write reaches RocksDB (write-through, storage::KeyHandle); RAM holds the keys
+//   - every write reaches RocksDB (write-through from storage::KeyHandle, coalesced per
+//     shard every 100 ms: storage/flash_tier.h); RAM holds the keys
 //     used lately, bounded by maxmemory: eviction moves a key out of RAM only, so it stays
 //     readable (no "evicted" event, no DEL to replicas, evicted_keys unchanged; INFO's
 //     flash_evictions counts them). A RAM miss reads RocksDB and brings the key back in.
