@@ -304,13 +304,12 @@ void scan_command(CommandContext& c) {
   const size_t budget = static_cast<size_t>(std::min<int64_t>(count, int64_t{1} << 40));
   std::vector<std::string> found;
   if (storage::FlashTier* flash = c.keyspace().flash()) {  // flash holds every key
-    uint64_t next = flash_scan(
-        *flash, c.db(), cursor, budget, c.now, c.all_locked,
-        [&](std::string_view key, storage::ValueType t) {
-          if (use_pattern && !storage::glob_match(pattern, key)) return;
-          if (use_type && !eq_nocase(type, value_type_name(t))) return;
-          found.emplace_back(key);
-        });
+    uint64_t next = flash_scan(*flash, c.db(), cursor, budget, c.now, c.all_locked,
+                               [&](std::string_view key, storage::ValueType t) {
+                                 if (use_pattern && !storage::glob_match(pattern, key)) return;
+                                 if (use_type && !eq_nocase(type, value_type_name(t))) return;
+                                 found.emplace_back(key);
+                               });
     c.reply.array(2);
     c.reply.bulk(std::to_string(next));
     c.reply.array(found.size());

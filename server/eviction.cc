@@ -97,8 +97,7 @@ Evictor::Result Evictor::perform_evictions(bool all_locked) {
   const int64_t start = storage::now_us();
   // With flash, reads bring keys back into RAM (MGET of 200 cached pages: megabytes), and
   // evicting to flash deletes nothing: catch up fully rather than by tenacity's time slice.
-  const int64_t time_limit =
-      ks_.flash() ? -1 : eviction_time_limit_us(opt_tenacity_.num.load());
+  const int64_t time_limit = ks_.flash() ? -1 : eviction_time_limit_us(opt_tenacity_.num.load());
   uint64_t freed_keys = 0;
   while (used_memory() > limit) {
     if (!evict_one(all_locked, start / 1000)) return Result::kFail;

@@ -1,8 +1,9 @@
 #include "server/flash.h"
 
+#include <sys/types.h>
+
 #include <cstdarg>
 #include <cstdio>
-#include <sys/types.h>
 #include <deque>
 #include <mutex>
 #include <random>
@@ -91,8 +92,7 @@ std::unique_ptr<storage::FlashStore> open_flash_store(conf::Registry& config, in
   int64_t keys = 0;
   for (int db = 0; db < opt.databases; ++db) keys += store->offloaded(db);
   logf(LogLevel::kNotice, "Flash storage at %s: %lld keys, WAL synced every %lld ms",
-       opt.path.c_str(), static_cast<long long>(keys),
-       static_cast<long long>(opt.flush_period_ms));
+       opt.path.c_str(), static_cast<long long>(keys), static_cast<long long>(opt.flush_period_ms));
   return store;
 }
 
@@ -209,8 +209,7 @@ void flash_info(Server& server, std::string& out) {
   line(out, "flash_sst_bytes:%llu", static_cast<unsigned long long>(st.sst_bytes));
   line(out, "flash_live_data_bytes:%llu", static_cast<unsigned long long>(st.live_data_bytes));
   line(out, "flash_memtable_bytes:%llu", static_cast<unsigned long long>(st.memtable_bytes));
-  line(out, "flash_block_cache_bytes:%llu",
-       static_cast<unsigned long long>(st.block_cache_bytes));
+  line(out, "flash_block_cache_bytes:%llu", static_cast<unsigned long long>(st.block_cache_bytes));
   line(out, "flash_ram_hits:%llu", static_cast<unsigned long long>(ram_hits));
   line(out, "flash_reads:%llu", static_cast<unsigned long long>(reads));
   line(out, "flash_read_hits:%llu", static_cast<unsigned long long>(flash_hits));

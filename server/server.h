@@ -19,11 +19,11 @@
 #include <vector>
 
 #include "conf/config_registry.h"
-#include "storage/flash_store.h"
 #include "server/client_state.h"
 #include "server/command.h"
 #include "server/latency_monitor.h"
 #include "server/slowlog.h"
+#include "storage/flash_store.h"
 #include "storage/keyspace.h"
 
 namespace terndb::server {

@@ -1,7 +1,5 @@
 #include "storage/flash_store.h"
 
-#include <unistd.h>
-
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -10,6 +8,7 @@
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -394,8 +393,8 @@ bool FlashStore::checkpoint(const std::string& dir, std::string* error) {
 
 void FlashStore::prepare_fork() {
   flush_all_dirty(true);
-  fork_dir_ = path_ + "/" + kForkDirPrefix + std::to_string(getpid()) + "-" +
-              std::to_string(++forks_);
+  fork_dir_ =
+      path_ + "/" + kForkDirPrefix + std::to_string(getpid()) + "-" + std::to_string(++forks_);
   std::string why;
   if (!checkpoint(fork_dir_, &why)) {
     report("preparing a snapshot", why);
@@ -466,8 +465,8 @@ ValueType item_type(std::string_view item) {
 
 }  // namespace
 
-bool FlashStore::walk_keys(int db, std::string_view after, bool from_start,
-                           const KeyVisit& visit, std::string* last) {
+bool FlashStore::walk_keys(int db, std::string_view after, bool from_start, const KeyVisit& visit,
+                           std::string* last) {
   // The caller flushed pending changes (flush_all_dirty) so that the walk sees them.
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(db)));
   if (from_start) {

@@ -80,8 +80,7 @@ class FlashTier {
   // so they read flash alone. walk_keys visits keys of `db` in key order, after `after`
   // (from the first when `from_start`), until visit returns false; returns whether it
   // stopped early, with *last the last key visited.
-  using KeyVisit =
-      std::function<bool(std::string_view key, int64_t expire_at, ValueType type)>;
+  using KeyVisit = std::function<bool(std::string_view key, int64_t expire_at, ValueType type)>;
   virtual bool walk_keys(int db, std::string_view after, bool from_start, const KeyVisit& visit,
                          std::string* last) = 0;
   // A key of `db` picked at random (by a random seek), or false when there is none.
@@ -90,9 +89,7 @@ class FlashTier {
                               std::string* error) = 0;
 
   int databases() const { return databases_; }
-  int64_t offloaded(int db) const {
-    return offloaded_[db].load(std::memory_order_relaxed);
-  }
+  int64_t offloaded(int db) const { return offloaded_[db].load(std::memory_order_relaxed); }
   void add_offloaded(int db, int64_t delta) {
     offloaded_[db].fetch_add(delta, std::memory_order_relaxed);
   }

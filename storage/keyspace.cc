@@ -45,6 +45,14 @@ void Keyspace::unlock_all() {
 }
 
 size_t Keyspace::db_size(int db, bool locked) {
+  // With flash, a key evicted meanwhile would move from a table already counted to the
+  // offloaded count: count with every shard held.
+  if (flash_ && !locked) {
+    lock_all();
+    size_t n = db_size(db, true);
+    unlock_all();
+    return n;
+  }
   size_t n = 0;
   for (auto& s : shards_) {
     std::unique_lock<std::mutex> g(s->mu, std::defer_lock);

@@ -80,7 +80,8 @@ struct WriteOptions {
 // it into the file byte for byte.
 std::string encode_key_item(const Entry& e);
 
-// Serializes every database, keys on the keyspace's flash tier included. Returns false with *error set when the sink fails.
+// Serializes every database, keys on the keyspace's flash tier included. Returns false
+// with *error set when the sink fails.
 bool write_rdb(const Keyspace& ks, Sink& out, const WriteOptions& opt, std::string* error);
 
 // The aux fields redis-server 7.0 writes, in its order (repl-* only when repl_id is set).
