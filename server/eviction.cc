@@ -185,6 +185,8 @@ bool Evictor::try_evict(const storage::EvictionCandidate& c, bool all_locked, in
   std::unique_lock<std::mutex> g(s.mu, std::defer_lock);
   if (!all_locked) g.lock();
   storage::KeyHandle k(ks_, c.db, c.key, now, true);
+  // A candidate already moved to flash must not be read back just to be evicted again.
+  if (ks_.flash() && !k.table().find(c.key, k.hash())) return false;
   storage::Entry* e = k.get();  // an expired key is deleted here, as an expiry
   if (!e) return false;
   if (volatile_only(policy()) && !e->has_expire) return false;
