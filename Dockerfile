@@ -23,11 +23,13 @@ RUN ./run.sh --build-only \
  && cat conf/terndb.conf conf/docker.conf ${TERNDB_CONF_OVERLAY} > /out/terndb.conf
 
 # Runtime stage: the binary, exactly the shared libraries it links (ldd: jemalloc, the C++
-# runtime; Lua is linked statically) and the config; runs as a non-root user.
+# runtime, RocksDB for storage-provider flash and its libraries; Lua is linked statically)
+# and the config; runs as a non-root user.
 # tests/integration/test_container_root.py runs this stage's RUN line in a Debian 12 root.
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libjemalloc2 libstdc++6 libgcc-s1 \
+    librocksdb7.8 libgflags2.2 libsnappy1v5 zlib1g libbz2-1.0 liblz4-1 libzstd1 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system terndb \
  && useradd --system --gid terndb --home-dir /data --no-create-home --shell /usr/sbin/nologin terndb \

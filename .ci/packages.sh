@@ -5,7 +5,7 @@
 # and benchmark targets) and redis-cli for talking to it.
 TERNDB_BUILD_PACKAGES=(
   cmake ninja-build g++ pkg-config
-  libasio-dev libjemalloc-dev libconcurrentqueue-dev
+  libasio-dev libjemalloc-dev libconcurrentqueue-dev librocksdb-dev
   liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-tools

@@ -499,10 +499,10 @@ void register_tls_options(Registry& r) {
 
 // Directives of keydb.conf beyond Redis's set; terndb's equivalents are built in or absent.
 void register_keydb_options(Registry& r) {
-  custom(r, "storage-provider", "none", parse_words).multi_arg().accepted_only();
+  custom(r, "storage-provider", "none", parse_words).multi_arg().immutable();
   string(r, "storage-provider-options", "").accepted_only();
   string(r, "storage-cache-mode", "writethrough").accepted_only();
-  integer(r, "storage-flush-period", 500, 0, kIntMax).accepted_only();
+  integer(r, "storage-flush-period", 500, 0, kIntMax);
   string(r, "scratch-file-path", "").accepted_only();
   string(r, "db-s3-object", "").accepted_only();
   string(r, "availability-zone", "").accepted_only();

@@ -18,6 +18,7 @@
 #include "server/command.h"
 #include "server/eviction.h"
 #include "server/memory_stats.h"
+#include "server/flash.h"
 #include "server/output_limits.h"
 #include "server/persistence.h"
 #include "server/pubsub.h"
@@ -445,6 +446,10 @@ void keyspace_section(const InfoSource& s, std::string& out) {
   }
 }
 
+void flash_section(const InfoSource& s, std::string& out) {
+  flash_info(s.server, out);
+}
+
 struct Section {
   const char* name;   // as INFO's argument names it
   const char* title;  // as its header shows it
@@ -467,6 +472,7 @@ const Section kSections[] = {
     {"latencystats", "Latencystats", false, latencystats_section},
     {"cluster", "Cluster", true, cluster_section},
     {"keyspace", "Keyspace", true, keyspace_section},
+    {"flash", "Flash", true, flash_section},  // only with storage-provider flash
 };
 
 std::string lowercase(std::string_view s) {
@@ -495,6 +501,7 @@ void info_command(CommandContext& c) {
   bool first = true;
   for (size_t i = 0; i < kCount; ++i) {
     if (!wanted[i]) continue;
+    if (kSections[i].write == flash_section && !c.server.keyspace().flash()) continue;
     if (!first) out += "\r\n";
     first = false;
     out += "# ";

@@ -14,6 +14,7 @@
 
 #include "protocol/numbers.h"
 #include "server/command.h"
+#include "server/flash.h"
 #include "server/key_commands.h"
 #include "server/notify.h"
 #include "server/server.h"
@@ -246,7 +247,12 @@ void keys_command(CommandContext& c) {
   const bool all = pattern == "*";
   std::vector<std::string> found;
   storage::Keyspace& ks = c.keyspace();
-  for (size_t i = 0; i < ks.shard_count(); ++i) {
+  if (storage::FlashTier* flash = ks.flash()) {  // flash holds every key
+    flash_keys(*flash, c.db(), c.now, c.all_locked, [&](std::string_view key, storage::ValueType) {
+      if (all || storage::glob_match(pattern, key)) found.emplace_back(key);
+    });
+  }
+  for (size_t i = 0; i < ks.shard_count() && !ks.flash(); ++i) {
     storage::Shard& s = ks.shard(i);
     std::unique_lock<std::mutex> g(s.mu, std::defer_lock);
     if (!c.all_locked) g.lock();
@@ -297,6 +303,19 @@ void scan_command(CommandContext& c) {
   // Keyspace::scan bounds its work by a multiple of count; keep that product in range.
   const size_t budget = static_cast<size_t>(std::min<int64_t>(count, int64_t{1} << 40));
   std::vector<std::string> found;
+  if (storage::FlashTier* flash = c.keyspace().flash()) {  // flash holds every key
+    uint64_t next = flash_scan(*flash, c.db(), cursor, budget, c.now, c.all_locked,
+                               [&](std::string_view key, storage::ValueType t) {
+                                 if (use_pattern && !storage::glob_match(pattern, key)) return;
+                                 if (use_type && !eq_nocase(type, value_type_name(t))) return;
+                                 found.emplace_back(key);
+                               });
+    c.reply.array(2);
+    c.reply.bulk(std::to_string(next));
+    c.reply.array(found.size());
+    for (const auto& k : found) c.reply.bulk(k);
+    return;
+  }
   uint64_t next = c.keyspace().scan(
       c.db(), cursor, budget, c.now,
       [&](const Entry* e) {
@@ -316,7 +335,11 @@ void randomkey_command(CommandContext& c) {
   // deleted and another one drawn, as Redis does on a master.
   for (int attempt = 0; attempt < 100; ++attempt) {
     std::string key;
-    if (!c.keyspace().random_key(c.db(), c.now, key, c.all_locked)) break;
+    if (!c.keyspace().random_key(c.db(), c.now, key, c.all_locked)) {
+      // RAM may be empty while flash is not (after a restart).
+      storage::FlashTier* flash = c.keyspace().flash();
+      if (!flash || !flash_random_key(*flash, c.db(), c.all_locked, key)) break;
+    }
     KeyHandle k = c.open(key);
     if (k.get()) return c.reply.bulk(key);
   }
@@ -326,7 +349,11 @@ void randomkey_command(CommandContext& c) {
 }  // namespace
 
 const char* type_name(const storage::Entry* e) {
-  switch (e->value_type()) {
+  return value_type_name(e->value_type());
+}
+
+const char* value_type_name(storage::ValueType t) {
+  switch (t) {
     case storage::ValueType::kString:
       return "string";
     case storage::ValueType::kList:

@@ -95,7 +95,9 @@ Evictor::Result Evictor::perform_evictions(bool all_locked) {
   if (server_.client_pause().active()) return Result::kOk;
   if (policy() == EvictionPolicy::kNoEviction) return Result::kFail;
   const int64_t start = storage::now_us();
-  const int64_t time_limit = eviction_time_limit_us(opt_tenacity_.num.load());
+  // With flash, reads bring keys back into RAM (MGET of 200 cached pages: megabytes), and
+  // evicting to flash deletes nothing: catch up fully rather than by tenacity's time slice.
+  const int64_t time_limit = ks_.flash() ? -1 : eviction_time_limit_us(opt_tenacity_.num.load());
   uint64_t freed_keys = 0;
   while (used_memory() > limit) {
     if (!evict_one(all_locked, start / 1000)) return Result::kFail;
@@ -183,9 +185,12 @@ bool Evictor::try_evict(const storage::EvictionCandidate& c, bool all_locked, in
   std::unique_lock<std::mutex> g(s.mu, std::defer_lock);
   if (!all_locked) g.lock();
   storage::KeyHandle k(ks_, c.db, c.key, now, true);
+  // A candidate already moved to flash must not be read back just to be evicted again.
+  if (ks_.flash() && !k.table().find(c.key, k.hash())) return false;
   storage::Entry* e = k.get();  // an expired key is deleted here, as an expiry
   if (!e) return false;
   if (volatile_only(policy()) && !e->has_expire) return false;
+  if (ks_.flash()) return k.drop_from_memory();  // stays on flash: not a deletion
   k.erase();
   evicted_keys_.fetch_add(1, std::memory_order_relaxed);
   notify_keyspace_event(server_, notify::kEvicted, "evicted", c.key, c.db);

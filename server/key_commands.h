@@ -16,6 +16,7 @@ void register_object_commands(CommandTable& t);  // cmd_keys_object.cc
 
 // The name TYPE replies with ("string", "list", "set", "zset", "hash").
 const char* type_name(const storage::Entry* e);
+const char* value_type_name(storage::ValueType t);
 
 // Records an access to `e` the way Redis's key lookups do for commands that touch keys
 // (TOUCH, RENAME, EXPIRE...): the entry's LRU stamp becomes the current LRU clock.

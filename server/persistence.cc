@@ -15,6 +15,7 @@
 #include <cstdarg>
 #include <cstring>
 
+#include "server/flash.h"
 #include "server/log.h"
 #include "server/memory_stats.h"
 #include "server/server.h"
@@ -196,6 +197,7 @@ bool Persistence::load_at_startup() {
     }
     closedir(d);
   }
+  if (flash_is_authoritative(server_)) return true;
   std::string file = server_.config().text("dbfilename");
   storage::rdb::FileSource src;
   std::string err;
@@ -366,6 +368,7 @@ bool Persistence::fork_child(const std::function<int(int err_fd)>& body,
   pthread_sigmask(SIG_BLOCK, &block, &old);
   const pid_t parent = getpid();
   uint64_t writes = write_count();
+  if (storage::FlashTier* flash = ks.flash()) flash->prepare_fork();
   pid_t pid = fork();
   if (pid == 0) {
     // Child: only this thread exists. Die with the server rather than finish a save

@@ -72,6 +72,7 @@ void ReplicaLink::start_full_sync(std::string pending_out, std::string pending_i
   const std::string replid = log.replid();
   ks.lock_all();
   const uint64_t ticket = replication::StreamLog::next_ticket();
+  if (storage::FlashTier* flash = ks.flash()) flash->prepare_fork();
   pid_t pid = ::fork();
   if (pid == 0) {
     ::close(fds[0]);

@@ -10,6 +10,7 @@
 #include "server/client_pause.h"
 #include "server/connection.h"
 #include "server/eviction.h"
+#include "server/flash.h"
 #include "server/active_replica.h"
 #include "server/implicit_delete.h"
 #include "server/propagate.h"
@@ -63,6 +64,8 @@ Server::Server(conf::Registry& config)
   keyspace_ = std::make_unique<storage::Keyspace>(static_cast<int>(config_.num("databases")),
                                                   shard_bits_for(threads));
   keyspace_->set_observer(this);
+  flash_ = open_flash_store(config_, storage::now_ms());
+  keyspace_->set_flash(flash_.get());
   register_all_commands(commands_);
   // rename-command lines of the config file, as (name, new name) pairs.
   std::vector<std::string> renames;

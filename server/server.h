@@ -23,6 +23,7 @@
 #include "server/command.h"
 #include "server/latency_monitor.h"
 #include "server/slowlog.h"
+#include "storage/flash_store.h"
 #include "storage/keyspace.h"
 
 namespace terndb::server {
@@ -149,6 +150,7 @@ class Server : public storage::KeyspaceObserver {
 
   conf::Registry& config_;
   std::unique_ptr<storage::Keyspace> keyspace_;
+  std::unique_ptr<storage::FlashStore> flash_;  // storage-provider flash, else null
   CommandTable commands_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<PubsubRegistry> pubsub_;

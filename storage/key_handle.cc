@@ -37,8 +37,9 @@ KeyHandle::~KeyHandle() {
   // The handle's own change first (it may carry a peer's version); a blocked client served
   // from here makes a change of its own, with a fresh version.
   if (modified_) settle_version(version_override());
-  serve_waiters();
+  offer_to_waiters();
   if (modified_) settle_version(nullptr);
+  if (flash_dirty_) write_through_to_flash();
 }
 
 void KeyHandle::settle_version(const Version* forced) {
@@ -56,7 +57,7 @@ void KeyHandle::settle_version(const Version* forced) {
   if (g_change_hook) g_change_hook(db_, key_, e, v, base_);
 }
 
-void KeyHandle::serve_waiters() {
+void KeyHandle::offer_to_waiters() {
   if (!created_ || shard_->waiters.empty() || !shard_->waiters.has_waiters(db_, key_)) return;
   if (ReadyKeys* sink = ready_keys_sink()) {
     sink->keys.emplace_back(db_, std::string(key_));
@@ -79,6 +80,7 @@ void KeyHandle::mark_modified() {
       base_ = it == tombs.end() ? Version{} : it->second.version;
     }
   }
+  if (ks_.flash()) flash_dirty_ = true;
   if (!shard_->watches.empty()) shard_->watches.touch(db_, key_);
 }
 
@@ -86,6 +88,13 @@ Entry* KeyHandle::get() {
   if (!looked_up_ || seen_version_ != table_->layout_version()) {
     looked_up_ = true;
     link_ = table_->find(key_, hash_);
+    if (FlashTier* f = ks_.flash()) {
+      if (link_) {
+        f->ram_hits.fetch_add(1, std::memory_order_relaxed);
+      } else if (f->offloaded(db_) > 0) {
+        link_ = fetch_from_flash();
+      }
+    }
     if (link_) {
       int64_t exp = (*link_)->expire_at();
       if (exp >= 0 && exp <= now_) {
@@ -170,6 +179,5 @@ bool KeyHandle::erase() {
   seen_version_ = table_->layout_version();
   return true;
 }
-
 
 }  // namespace terndb::storage

@@ -66,6 +66,9 @@ class KeyHandle {
   Shard& shard() { return *shard_; }
   // Deletes the key if present; returns whether a live key was deleted.
   bool erase();
+  // With flash: takes the live entry out of RAM only (eviction); the key stays on flash,
+  // readable. Returns whether there was one.
+  bool drop_from_memory();
 
   std::string_view key() const { return key_; }
   uint64_t hash() const { return hash_; }
@@ -82,7 +85,6 @@ class KeyHandle {
   Shard* shard_;
   Table* table_;
   bool created_ = false;
-  void serve_waiters();
   // Gives the changed key its new version (versioned entries only): `forced`, or a fresh one.
   void settle_version(const Version* forced);
   bool modified_ = false;
@@ -93,6 +95,12 @@ class KeyHandle {
   // The table's layout_version() when link_ was found: another handle on the same table
   // (a multi-key command, a blocked client served from here) may move entries meanwhile.
   uint64_t seen_version_ = 0;
+  // Flash (see flash_tier.h): set by mark_modified when the keyspace has a flash tier.
+  bool flash_dirty_ = false;
+
+  void offer_to_waiters();
+  void write_through_to_flash();
+  Entry** fetch_from_flash();
 };
 
 }  // namespace terndb::storage

@@ -23,6 +23,10 @@ Keyspace::Keyspace(int databases, unsigned shard_bits)
   }
 }
 
+Keyspace::~Keyspace() {
+  if (flash_) flash_->unbind();
+}
+
 namespace {
 thread_local int t_highest_held_shard = -1;
 }  // namespace
@@ -42,12 +46,22 @@ void Keyspace::unlock_all() {
 }
 
 size_t Keyspace::db_size(int db, bool locked) {
+  // With flash, a key evicted meanwhile would move from a table already counted to the
+  // offloaded count: count with every shard held.
+  if (flash_ && !locked) {
+    lock_all();
+    size_t n = db_size(db, true);
+    unlock_all();
+    return n;
+  }
   size_t n = 0;
   for (auto& s : shards_) {
     std::unique_lock<std::mutex> g(s->mu, std::defer_lock);
     if (!locked) g.lock();
     n += s->dbs[static_cast<size_t>(db)].size();
   }
+  // Keys evicted to flash still exist.
+  if (flash_) n += static_cast<size_t>(std::max<int64_t>(0, flash_->offloaded(db)));
   return n;
 }
 
@@ -63,8 +77,9 @@ size_t Keyspace::volatile_count(int db, bool locked) {
 
 void Keyspace::flush_db(int db, bool locked) {
   // While writes are being replicated the flush must be one step in the write order:
-  // all shards at once, with a ticket taken under their locks.
-  if (!locked && write_sequence().enabled.load(std::memory_order_relaxed)) {
+  // all shards at once, with a ticket taken under their locks. With flash the same: the
+  // flash side is cleared under every lock, so no write lands between the two halves.
+  if (!locked && (flash_ || write_sequence().enabled.load(std::memory_order_relaxed))) {
     lock_all();
     note_write();
     flush_db(db, true);
@@ -72,6 +87,7 @@ void Keyspace::flush_db(int db, bool locked) {
     return;
   }
   note_write();
+  if (flash_) flash_->clear(db);
   for (auto& s : shards_) {
     Table doomed;
     {
@@ -98,6 +114,7 @@ void Keyspace::flush_all(bool locked) {
 void Keyspace::swap_db(int a, int b, bool locked) {
   if (!locked) lock_all();
   note_write();
+  if (flash_) flash_->swap(a, b);
   for (auto& s : shards_) {
     std::swap(s->dbs[static_cast<size_t>(a)], s->dbs[static_cast<size_t>(b)]);
     std::swap(s->expire_cursor[static_cast<size_t>(a)], s->expire_cursor[static_cast<size_t>(b)]);
@@ -118,6 +135,7 @@ void Keyspace::expire_entry(Shard& s, int db, Entry** link) {
   }
   if (!s.watches.empty()) s.watches.touch(db, e->key());
   if (observer_) observer_->key_expired(db, e->key());
+  if (flash_) flash_->remove(db, e->key());
   free_entry(e);
 }
 

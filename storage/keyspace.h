@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/flash_tier.h"
 #include "storage/table.h"
 #include "storage/version.h"
 #include "storage/waiting.h"
@@ -46,6 +47,7 @@ struct Shard {
 class Keyspace {
  public:
   Keyspace(int databases, unsigned shard_bits);
+  ~Keyspace();  // writes the flash tier's pending changes first
 
   int databases() const { return databases_; }
   size_t shard_count() const { return shards_.size(); }
@@ -56,6 +58,12 @@ class Keyspace {
   Shard& shard(size_t i) { return *shards_[i]; }
 
   void set_observer(KeyspaceObserver* o) { observer_ = o; }
+  // The flash tier (storage-provider flash), or null: set once before any client runs.
+  void set_flash(FlashTier* f) {
+    flash_ = f;
+    if (f) f->bind(this);
+  }
+  FlashTier* flash() const { return flash_; }
   KeyspaceObserver* observer() const { return observer_; }
   // Replicas do not delete expired keys themselves; they only hide them (set false there).
   void set_expire_on_access(bool v) { expire_on_access_.store(v, std::memory_order_relaxed); }
@@ -114,6 +122,7 @@ class Keyspace {
   unsigned shard_bits_;
   std::vector<std::unique_ptr<Shard>> shards_;
   KeyspaceObserver* observer_ = nullptr;
+  FlashTier* flash_ = nullptr;
   std::atomic<bool> expire_on_access_{true};
   std::atomic<size_t> expire_shard_cursor_{0};
   std::atomic<int64_t> dataset_bytes_{0};

@@ -144,6 +144,14 @@ class Loader {
   Loader(Source& src, Keyspace& ks, const LoadOptions& opt, LoadResult& res)
       : r_(src), ks_(ks), opt_(opt), res_(res) {}
 
+  // One key's item on its own (type, key, value), as decode_key_item reads it.
+  Entry* read_item(int64_t expire) {
+    uint64_t at = r_.offset();
+    uint8_t type = r_.u8();
+    std::string key = read_string();
+    return load_value(type, key, expire, at);
+  }
+
   void run() {
     char magic[9];
     r_.read(magic, 9);
@@ -616,6 +624,7 @@ class Loader {
     std::lock_guard<std::mutex> lock(s.mu);
     Table& t = s.dbs[static_cast<size_t>(db)];
     if (t.find(key, h)) r_.fail_at(at, "duplicate key '" + key + "'");
+    if (FlashTier* f = ks_.flash()) f->store(db, *e);  // write-through, as for any write
     t.insert(e.release(), h);
   }
 
@@ -673,6 +682,23 @@ LoadResult load_rdb(Source& in, Keyspace& ks, const LoadOptions& opt) {
     res.reason = "out of memory";
   }
   return res;
+}
+
+Entry* decode_key_item(std::string_view item, int64_t expire_at, std::string* error) {
+  // Decoding one item never touches the loader's keyspace; this one only fills the slot.
+  static Keyspace unused(1, 0);
+  MemorySource src(item);
+  LoadOptions opt;
+  LoadResult res;
+  Loader loader(src, unused, opt, res);
+  try {
+    return loader.read_item(expire_at);
+  } catch (const LoadError& e) {
+    if (error) *error = e.reason;
+  } catch (const std::bad_alloc&) {
+    if (error) *error = "out of memory";
+  }
+  return nullptr;
 }
 
 }  // namespace terndb::storage::rdb

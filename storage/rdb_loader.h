@@ -103,4 +103,9 @@ LoadResult load_rdb(Source& in, Keyspace& ks, const LoadOptions& opt);
 Entry* restore_value(std::string_view payload, std::string_view key, int64_t expire_at,
                      std::string* why);
 
+// The entry held by one item as encode_key_item (rdb_writer.h) makes it, with the given
+// expiry; nullptr with *error set when the item is malformed, or without an error for an
+// empty value (which Redis skips too).
+Entry* decode_key_item(std::string_view item, int64_t expire_at, std::string* error);
+
 }  // namespace terndb::storage::rdb

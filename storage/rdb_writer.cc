@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -11,6 +12,7 @@
 #include "storage/crc64.h"
 #include "storage/encoding_limits.h"
 #include "storage/hash_value.h"
+#include "storage/hashing.h"
 #include "storage/list_value.h"
 #include "storage/lzf.h"
 #include "storage/rdb_blobs.h"
@@ -338,12 +340,35 @@ class Writer {
   uint32_t last_origin_ = 0;
 };
 
+// The keys of `db` that are on flash only (those in RAM were written from there), copied
+// as stored: they are kept in the form this file holds them.
+bool write_flash_keys(Writer& w, Keyspace& ks, FlashTier& flash, int db, std::string* error) {
+  auto in_ram = [&ks, db](std::string_view key) {
+    const uint64_t h = hash_key(key);
+    return ks.shard(ks.shard_of(h)).dbs[static_cast<size_t>(db)].find(key, h) != nullptr;
+  };
+  auto emit = [&w](int64_t expire_at, std::string_view item) {
+    if (expire_at >= 0) {
+      w.byte(kOpExpireTimeMs);
+      w.le(static_cast<uint64_t>(expire_at), 8);
+    }
+    w.raw(item.data(), item.size());
+  };
+  std::string why;
+  if (!flash.snapshot_items(db, in_ram, emit, &why)) {
+    if (error) *error = "reading the flash store: " + why;
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool write_rdb(const Keyspace& cks, Sink& out, const WriteOptions& opt, std::string* error) {
   // Read-only walk; shard() is non-const only because it hands out the lock too.
   auto& ks = const_cast<Keyspace&>(cks);
   Writer w(out, opt);
+  FlashTier* flash = ks.flash();
   char magic[16];
   snprintf(magic, sizeof(magic), "REDIS%04d", opt.version);
   w.raw(magic, 9);
@@ -365,6 +390,7 @@ bool write_rdb(const Keyspace& cks, Sink& out, const WriteOptions& opt, std::str
         tombstones += ks.shard(s).tombstones[static_cast<size_t>(db)].size();
       }
     }
+    if (flash) keys += static_cast<size_t>(std::max<int64_t>(0, flash->offloaded(db)));
     if (keys == 0 && tombstones == 0) continue;
     w.byte(kOpSelectDb);
     w.len(static_cast<uint64_t>(db));
@@ -376,6 +402,7 @@ bool write_rdb(const Keyspace& cks, Sink& out, const WriteOptions& opt, std::str
         if (w.ok()) w.entry(db, *e);
       });
     }
+    if (flash && w.ok() && !write_flash_keys(w, ks, *flash, db, error)) return false;
     if (tombstones == 0) continue;
     for (size_t s = 0; s < ks.shard_count() && w.ok(); ++s) {
       for (const auto& [key, t] : ks.shard(s).tombstones[static_cast<size_t>(db)]) {
@@ -405,6 +432,19 @@ std::string dump_value(const Entry& e) {
   std::string out = std::move(sink.str());
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(crc >> (8 * i)));
   return out;
+}
+
+std::string encode_key_item(const Entry& e) {
+  StringSink sink;
+  WriteOptions opt;
+  opt.compress = false;
+  opt.checksum = false;
+  Writer w(sink, opt);
+  w.entry(0, e);
+  std::string& out = sink.str();
+  // The item as a file holds it, minus the EXPIRETIME_MS opcode and its 8 bytes.
+  if (e.has_expire) out.erase(0, 9);
+  return std::move(out);
 }
 
 std::vector<std::pair<std::string, std::string>> standard_aux(const std::string& redis_ver,

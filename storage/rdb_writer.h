@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -78,7 +79,13 @@ struct WriteOptions {
   bool versions = false;
 };
 
-// Serializes every database. Returns false with *error set when the sink fails.
+// One key as an RDB file holds it after its expiry: the type byte, the key, the value
+// (uncompressed). The flash store keeps each key in this form, so that a snapshot copies
+// it into the file byte for byte.
+std::string encode_key_item(const Entry& e);
+
+// Serializes every database, keys on the keyspace's flash tier included. Returns false
+// with *error set when the sink fails.
 bool write_rdb(const Keyspace& ks, Sink& out, const WriteOptions& opt, std::string* error);
 
 // The value as DUMP returns it: type byte, value, RDB version (2 bytes), CRC-64 (8 bytes).

@@ -19,6 +19,7 @@ class TerndbProcess
     argv = [binary, "--port", @port.to_s, "--bind", "127.0.0.1", "--dir", @dir, "--save", ""]
     # TERNDB_SERVER may name redis-server to check a test itself against Redis.
     argv += ["--server-threads", "2"] unless File.basename(binary) == "redis-server"
+    argv += flash_options
     argv += options
     @pid = Process.spawn(*argv, out: @log, err: [:child, :out])
     wait_ready
@@ -48,6 +49,17 @@ class TerndbProcess
   end
 
   private
+
+  # TERNDB_FLASH=<maxmemory> runs the server with flash storage in its directory and that
+  # maxmemory under allkeys-lru (keys move to flash and back); TERNDB_FLASH=1 with flash only.
+  def flash_options
+    setting = ENV["TERNDB_FLASH"].to_s
+    return [] if setting.empty?
+
+    opts = ["--storage-provider", "flash", File.join(@dir, "flash")]
+    opts += ["--maxmemory", setting, "--maxmemory-policy", "allkeys-lru"] unless setting == "1"
+    opts
+  end
 
   def free_port
     server = TCPServer.new("127.0.0.1", 0)

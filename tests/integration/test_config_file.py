@@ -249,17 +249,19 @@ class FileFeatures(ClosesConnections, unittest.TestCase):
             shutil.rmtree(workdir, ignore_errors=True)
 
     def test_keydb_directives(self):
+        flash = tempfile.mkdtemp(prefix="terndb-flash-")  # storage-provider flash opens it
+        self.addCleanup(shutil.rmtree, flash, True)
         text = ("server-threads 2\nactive-replica yes\nmulti-master yes\n"
                 "multi-master-no-forward yes\nreplica-quorum 1\nserver-thread-affinity true\n"
-                "storage-provider flash /tmp/x\nmin-clients-per-thread 50\n"
-                "replica-read-only no\nenable-motd no\nversion-override 6.3.4\n")
+                "storage-provider flash %s\nmin-clients-per-thread 50\n"
+                "replica-read-only no\nenable-motd no\nversion-override 6.3.4\n" % flash)
         srv = Terndb(config_text=text)
         try:
             c = self.conn(srv)
             self.assertEqual(config_get(c, "active-replica"), {"active-replica": "yes"})
             self.assertEqual(config_get(c, "replica-quorum"), {"replica-quorum": "1"})
             self.assertEqual(config_get(c, "storage-provider"),
-                             {"storage-provider": "flash /tmp/x"})
+                             {"storage-provider": "flash " + flash})
         finally:
             srv.stop()
 
