@@ -72,6 +72,16 @@ void ReplicaLink::start_full_sync(std::string pending_out, std::string pending_i
   const std::string replid = log.replid();
   ks.lock_all();
   const uint64_t ticket = replication::StreamLog::next_ticket();
+  // Placed now, before anything can append past the snapshot point (a PING, a PUBLISH or
+  // a peer's message takes tickets without shard locks); on_placed runs later on this
+  // thread, once this function has returned.
+  std::weak_ptr<ReplicaLink> weak = weak_from_this();
+  Worker* w = &worker_;
+  log.attach_at_ticket(shared_from_this(), ticket, [weak, w](uint64_t offset) {
+    asio::post(w->io, [weak, offset]() {
+      if (auto self = weak.lock()) self->on_placed(offset);
+    });
+  });
   if (storage::FlashTier* flash = ks.flash()) flash->prepare_fork();
   pid_t pid = ::fork();
   if (pid == 0) {
@@ -92,13 +102,6 @@ void ReplicaLink::start_full_sync(std::string pending_out, std::string pending_i
   child_ = pid;
   logf(LogLevel::kNotice, "Starting BGSAVE for SYNC with target: replicas sockets");
   pipe_ = std::make_unique<asio::posix::stream_descriptor>(worker_.io, fds[0]);
-  std::weak_ptr<ReplicaLink> weak = weak_from_this();
-  Worker* w = &worker_;
-  log.attach_at_ticket(shared_from_this(), ticket, [weak, w](uint64_t offset) {
-    asio::post(w->io, [weak, offset]() {
-      if (auto self = weak.lock()) self->on_placed(offset);
-    });
-  });
   read_acks();
 }
 
