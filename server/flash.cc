@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "protocol/resp_parser.h"
+#include "server/info_line.h"
 #include "server/log.h"
 #include "server/server.h"
 
@@ -47,16 +48,6 @@ size_t clamp_budget(int64_t maxmemory, int64_t divisor, size_t low, size_t high,
   return b < low ? low : b > high ? high : b;
 }
 
-void line(std::string& out, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
-void line(std::string& out, const char* fmt, ...) {
-  char buf[512];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-  va_end(ap);
-  if (n > 0) out.append(buf, std::min(static_cast<size_t>(n), sizeof(buf) - 1));
-  out += "\r\n";
-}
 
 }  // namespace
 
@@ -193,7 +184,7 @@ bool flash_is_authoritative(Server& server) {
 void flash_info(Server& server, std::string& out) {
   auto* store = dynamic_cast<storage::FlashStore*>(server.keyspace().flash());
   if (!store) {
-    line(out, "storage_provider:none");
+    info_line(out, "storage_provider:none");
     return;
   }
   storage::FlashStore::Stats st = store->stats();
@@ -203,23 +194,23 @@ void flash_info(Server& server, std::string& out) {
   const uint64_t reads = store->flash_reads.load();
   const uint64_t flash_hits = store->flash_hits.load();
   const uint64_t lookups = ram_hits + reads;
-  line(out, "storage_provider:flash");
-  line(out, "storage_path:%s", store->path().c_str());
-  line(out, "flash_keys_only_on_flash:%lld", static_cast<long long>(offloaded));
-  line(out, "flash_sst_bytes:%llu", static_cast<unsigned long long>(st.sst_bytes));
-  line(out, "flash_live_data_bytes:%llu", static_cast<unsigned long long>(st.live_data_bytes));
-  line(out, "flash_memtable_bytes:%llu", static_cast<unsigned long long>(st.memtable_bytes));
-  line(out, "flash_block_cache_bytes:%llu", static_cast<unsigned long long>(st.block_cache_bytes));
-  line(out, "flash_ram_hits:%llu", static_cast<unsigned long long>(ram_hits));
-  line(out, "flash_reads:%llu", static_cast<unsigned long long>(reads));
-  line(out, "flash_read_hits:%llu", static_cast<unsigned long long>(flash_hits));
-  line(out, "flash_ram_hit_rate:%.4f", lookups ? static_cast<double>(ram_hits) / lookups : 0.0);
-  line(out, "flash_evictions:%llu",
+  info_line(out, "storage_provider:flash");
+  info_line(out, "storage_path:%s", store->path().c_str());
+  info_line(out, "flash_keys_only_on_flash:%lld", static_cast<long long>(offloaded));
+  info_line(out, "flash_sst_bytes:%llu", static_cast<unsigned long long>(st.sst_bytes));
+  info_line(out, "flash_live_data_bytes:%llu", static_cast<unsigned long long>(st.live_data_bytes));
+  info_line(out, "flash_memtable_bytes:%llu", static_cast<unsigned long long>(st.memtable_bytes));
+  info_line(out, "flash_block_cache_bytes:%llu", static_cast<unsigned long long>(st.block_cache_bytes));
+  info_line(out, "flash_ram_hits:%llu", static_cast<unsigned long long>(ram_hits));
+  info_line(out, "flash_reads:%llu", static_cast<unsigned long long>(reads));
+  info_line(out, "flash_read_hits:%llu", static_cast<unsigned long long>(flash_hits));
+  info_line(out, "flash_ram_hit_rate:%.4f", lookups ? static_cast<double>(ram_hits) / lookups : 0.0);
+  info_line(out, "flash_evictions:%llu",
        static_cast<unsigned long long>(store->evictions_to_flash.load()));
-  line(out, "flash_writes:%llu", static_cast<unsigned long long>(st.writes));
-  line(out, "flash_deletes:%llu", static_cast<unsigned long long>(st.deletes));
-  line(out, "flash_wal_syncs:%llu", static_cast<unsigned long long>(st.wal_syncs));
-  line(out, "flash_errors:%llu", static_cast<unsigned long long>(st.errors));
+  info_line(out, "flash_writes:%llu", static_cast<unsigned long long>(st.writes));
+  info_line(out, "flash_deletes:%llu", static_cast<unsigned long long>(st.deletes));
+  info_line(out, "flash_wal_syncs:%llu", static_cast<unsigned long long>(st.wal_syncs));
+  info_line(out, "flash_errors:%llu", static_cast<unsigned long long>(st.errors));
 }
 
 }  // namespace terndb::server

@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "server/flash.h"
+#include "server/info_line.h"
 #include "server/log.h"
 #include "server/memory_stats.h"
 #include "server/server.h"
@@ -29,16 +30,6 @@ namespace {
 
 constexpr int64_t kBgsaveRetryDelayMs = 5000;  // after a failed save, as Redis waits
 
-void add_line(std::string& out, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
-void add_line(std::string& out, const char* fmt, ...) {
-  char buf[256];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-  va_end(ap);
-  if (n > 0) out.append(buf, std::min(static_cast<size_t>(n), sizeof(buf) - 1));
-  out += "\r\n";
-}
 
 // Child-side error report: write(2) only, never the logging module (its mutex may have
 // been held by another thread at fork time).
@@ -539,38 +530,38 @@ void Persistence::loading_info(std::string& out) const {
   double perc = total ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 0;
   int64_t elapsed_s = (now - start) / 1000;
   int64_t eta = done && total > done ? static_cast<int64_t>(elapsed_s * (total - done) / done) : 1;
-  add_line(out, "loading_start_time:%lld", static_cast<long long>(start / 1000));
-  add_line(out, "loading_total_bytes:%llu", static_cast<unsigned long long>(total));
-  add_line(out, "loading_rdb_used_mem:0");
-  add_line(out, "loading_loaded_bytes:%llu", static_cast<unsigned long long>(done));
-  add_line(out, "loading_loaded_perc:%.2f", perc);
-  add_line(out, "loading_eta_seconds:%lld", static_cast<long long>(eta));
+  info_line(out, "loading_start_time:%lld", static_cast<long long>(start / 1000));
+  info_line(out, "loading_total_bytes:%llu", static_cast<unsigned long long>(total));
+  info_line(out, "loading_rdb_used_mem:0");
+  info_line(out, "loading_loaded_bytes:%llu", static_cast<unsigned long long>(done));
+  info_line(out, "loading_loaded_perc:%.2f", perc);
+  info_line(out, "loading_eta_seconds:%lld", static_cast<long long>(eta));
 }
 
 void Persistence::info(std::string& out) const {
   int64_t now = storage::now_ms();
   bool running = child_running() && disk_child_.load();
-  add_line(out, "loading:%d", loading() ? 1 : 0);
-  add_line(out, "async_loading:0");
-  add_line(out, "current_cow_peak:0");
-  add_line(out, "current_cow_size:0");
-  add_line(out, "current_cow_size_age:0");
-  add_line(out, "current_fork_perc:0.00");
-  add_line(out, "current_save_keys_processed:0");
-  add_line(out, "current_save_keys_total:0");
-  add_line(out, "rdb_changes_since_last_save:%llu", static_cast<unsigned long long>(dirty()));
-  add_line(out, "rdb_bgsave_in_progress:%d", running ? 1 : 0);
-  add_line(out, "rdb_last_save_time:%lld", static_cast<long long>(last_save_time_.load()));
-  add_line(out, "rdb_last_bgsave_status:%s", last_bgsave_ok_.load() ? "ok" : "err");
-  add_line(out, "rdb_last_bgsave_time_sec:%lld",
+  info_line(out, "loading:%d", loading() ? 1 : 0);
+  info_line(out, "async_loading:0");
+  info_line(out, "current_cow_peak:0");
+  info_line(out, "current_cow_size:0");
+  info_line(out, "current_cow_size_age:0");
+  info_line(out, "current_fork_perc:0.00");
+  info_line(out, "current_save_keys_processed:0");
+  info_line(out, "current_save_keys_total:0");
+  info_line(out, "rdb_changes_since_last_save:%llu", static_cast<unsigned long long>(dirty()));
+  info_line(out, "rdb_bgsave_in_progress:%d", running ? 1 : 0);
+  info_line(out, "rdb_last_save_time:%lld", static_cast<long long>(last_save_time_.load()));
+  info_line(out, "rdb_last_bgsave_status:%s", last_bgsave_ok_.load() ? "ok" : "err");
+  info_line(out, "rdb_last_bgsave_time_sec:%lld",
            static_cast<long long>(last_bgsave_seconds_.load()));
-  add_line(out, "rdb_current_bgsave_time_sec:%lld",
+  info_line(out, "rdb_current_bgsave_time_sec:%lld",
            running ? static_cast<long long>((now - child_start_time_ms_.load()) / 1000) : -1LL);
-  add_line(out, "rdb_saves:%llu", static_cast<unsigned long long>(saves_.load()));
-  add_line(out, "rdb_last_cow_size:0");
-  add_line(out, "rdb_last_load_keys_expired:%llu",
+  info_line(out, "rdb_saves:%llu", static_cast<unsigned long long>(saves_.load()));
+  info_line(out, "rdb_last_cow_size:0");
+  info_line(out, "rdb_last_load_keys_expired:%llu",
            static_cast<unsigned long long>(keys_expired_.load()));
-  add_line(out, "rdb_last_load_keys_loaded:%llu",
+  info_line(out, "rdb_last_load_keys_loaded:%llu",
            static_cast<unsigned long long>(keys_loaded_.load()));
 }
 
