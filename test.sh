@@ -57,7 +57,7 @@ run_suite() {
     cd "$dir" &&
     ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1:abort_on_error=0" \
     UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1:halt_on_error=1" \
-    TSAN_OPTIONS="log_path=$reports/tsan:second_deadlock_stack=1:halt_on_error=0" \
+    TSAN_OPTIONS="log_path=$reports/tsan:second_deadlock_stack=1:halt_on_error=0:die_after_fork=0" \
     ctest --output-on-failure -j2 "${ctest_args[@]}"
   ) 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}

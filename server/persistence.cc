@@ -188,11 +188,15 @@ bool Persistence::load_at_startup() {
     }
     closedir(d);
   }
-  if (flash_is_authoritative(server_)) return true;
+  if (flash_is_authoritative(server_)) {
+    loading_.store(false);
+    return true;
+  }
   std::string file = server_.config().text("dbfilename");
   storage::rdb::FileSource src;
   std::string err;
   if (!src.open(file, &err)) {
+    loading_.store(false);
     if (errno == ENOENT) return true;
     logf(LogLevel::kWarning, "Fatal error loading the DB: %s. Exiting.", err.c_str());
     return false;

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/clock.h"
 #include "storage/rdb_writer.h"
 
 namespace terndb::server {
@@ -90,6 +91,12 @@ class Persistence {
 
   // The start-up load is running: commands without the loading flag get -LOADING.
   bool loading() const { return loading_.load(std::memory_order_relaxed); }
+  // Before the io threads start: clients get -LOADING until load_at_startup() is done, so
+  // none sees the keyspace before the file is in.
+  void begin_loading() {
+    loading_start_ms_.store(storage::now_ms());
+    loading_.store(true);
+  }
   static const char* loading_error() { return "LOADING Redis is loading the dataset in memory"; }
   // INFO's loading_* lines, present only while loading (they follow the aof fields).
   void loading_info(std::string& out) const;

@@ -459,6 +459,7 @@ int Server::run() {
     w->cron = std::make_unique<asio::steady_timer>(w->io);
     schedule_cron(*w);
   }
+  persistence_of(*this).begin_loading();
   for (auto& w : workers_) {
     Worker* wp = w.get();
     w->thread = std::thread([wp]() {

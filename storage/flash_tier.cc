@@ -20,6 +20,8 @@ std::string dirty_name(int db, std::string_view key) {
 }  // namespace
 
 void FlashTier::bind(Keyspace* ks) {
+  // The background flush reads ks_ and dirty_ under bind_mu_ too.
+  std::lock_guard<std::mutex> g(bind_mu_);
   ks_ = ks;
   dirty_.assign(ks ? ks->shard_count() : 0, {});
 }
