@@ -7,6 +7,7 @@ import os
 import random
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -170,13 +171,16 @@ class Snapshots(unittest.TestCase):
         self.assertEqual(c.dbsize(), 1000000)
         began = time.time()
         s.proc.send_signal(signal.SIGINT)
-        s.proc.wait(10)
+        s.proc.wait(60)
         took = time.time() - began
         self.assertEqual(s.proc.returncode, 0)
         self.assertIn("Received SIGINT scheduling shutdown", s.log())
         self.assertIn("Saving the final RDB snapshot before exiting.", s.log())
         print("SIGINT with 1,000,000 keys: saved and exited in %.2f s" % took)
-        self.assertLess(took, 5.0)
+        libs = subprocess.run(["ldd", harness.terndb_binary()], capture_output=True,
+                              text=True).stdout
+        sanitized = "libasan" in libs or "libtsan" in libs  # several times slower
+        self.assertLess(took, 50.0 if sanitized else 5.0)
         s2 = self.start("--save", "")
         c2 = s2.client()
         self.assertEqual(c2.dbsize(), 1000000)
