@@ -126,7 +126,7 @@ class Topologies(unittest.TestCase):
         try:
             clients = cluster.clients()
             write_concurrently(clients, WRITE_SECONDS)
-            took = wait_equal_digests(clients, timeout=30)
+            took = wait_equal_digests(clients, timeout=30 * SLOWDOWN)
             self.assertGreater(clients[0].dbsize(), 100)
             # Every node took part: each one's writes reached the others.
             for c in clients:
@@ -231,6 +231,8 @@ class Restart(unittest.TestCase):
             # Back from its snapshot, with a write of its own before it links again.
             cluster.nodes[2] = active_node("--dir", data_dir)
             c = cluster.nodes[2].client()
+            wait_until(lambda: c.info("persistence")["loading"] == 0, 60,
+                       what="the snapshot to load")
             self.assertEqual(c.get("k:0"), b"v1")  # the snapshot's value, for now
             c.set("k:200", "after-restart")
             c.set("c:only", "x")
