@@ -220,6 +220,19 @@ storage::Version current_version(storage::KeyHandle& h) {
   return {};
 }
 
+// Puts a newer state in place under the handle: `fresh`, or a tombstone when it is null
+// (a key already absent still takes the newer version). The handle stamps `v` when it
+// goes, so the override is set in `scope`, which outlives the handle.
+void install(storage::KeyHandle& h, OverrideScope& scope, storage::Entry* fresh,
+             const storage::Version& v) {
+  scope.set(&v);
+  if (fresh) {
+    h.put(fresh);
+  } else if (!h.erase()) {
+    h.mark_modified();
+  }
+}
+
 // Applies one key state if it is newer than what we hold. Returns whether it was applied.
 bool apply_state(Server& server, StateKind kind, const std::vector<std::string_view>& argv,
                  int db, const storage::Version& v) {
@@ -251,12 +264,7 @@ bool apply_state(Server& server, StateKind kind, const std::vector<std::string_v
       }
     }
   }
-  scope.set(&v);
-  if (fresh) {
-    h.put(fresh);
-  } else if (!h.erase()) {
-    h.mark_modified();  // absent already: the tombstone takes the newer version
-  }
+  install(h, scope, fresh, v);
   return true;
 }
 
@@ -528,13 +536,11 @@ bool merge_snapshot(Server& server, std::string_view rdb, std::string* error, si
       if (e) storage::free_entry(e);
       return;
     }
-    scope.set(&v);
-    if (e && !(e->expire_at() >= 0 && e->expire_at() <= h.now())) {
-      h.put(e);
-    } else {
-      if (e) storage::free_entry(e);
-      if (!h.erase()) h.mark_modified();
+    if (e && e->expire_at() >= 0 && e->expire_at() <= h.now()) {
+      storage::free_entry(e);  // expired on the way: a tombstone with its version
+      e = nullptr;
     }
+    install(h, scope, e, v);
     ++merged;
   };
   opt.take_key = [&](int db, std::string key, storage::Entry* e, const storage::Version& v) {
