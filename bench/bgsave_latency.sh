@@ -9,6 +9,8 @@
 #   3. memory: the servers' PSS (parent plus the save child, from /proc/<pid>/smaps_rollup,
 #      so copy-on-write pages are counted once) sampled every 20 ms during the save; the
 #      peak is compared with the parent's PSS before the save.
+# terndb runs twice: with its default forkless snapshot ("terndb") and with
+# `use-fork yes` ("tn-fork").
 # Usage: bench/bgsave_latency.sh [KEYS] [REQS]     (defaults 2000000 and 400000)
 # Environment: TERNDB_SERVER, REDIS_SERVER, REDIS_BENCHMARK, REDIS_CLI override binaries.
 set -euo pipefail
@@ -86,4 +88,5 @@ run() {
 }
 
 run terndb "$TERNDB" --server-threads 2
+run tn-fork "$TERNDB" --server-threads 2 --use-fork yes
 run redis "$REDIS" --appendonly no

@@ -224,6 +224,9 @@ void register_snapshot_options(Registry& r) {
   yes_no(r, "stop-writes-on-bgsave-error", true);
   yes_no(r, "rdbcompression", true);
   yes_no(r, "rdbchecksum", true).immutable();
+  // KeyDB's: whether BGSAVE and the save rules fork a child (yes) or write a forkless
+  // snapshot from a thread (no, the default; server/persistence.h says why).
+  yes_no(r, "use-fork", false);
   string(r, "dbfilename", "dump.rdb")
       .protect()
       .validate([](const std::string& v, std::string& err) {
@@ -519,7 +522,7 @@ void register_keydb_options(Registry& r) {
   integer(r, "overload-protect-percent", 0, 0, 200).accepted_only();
   integer(r, "force-eviction-percent", 0, 0, 100).accepted_only();
   for (const char* name :
-       {"delete-on-evict", "use-fork", "time-thread-priority", "enable-async-commands",
+       {"delete-on-evict", "time-thread-priority", "enable-async-commands",
         "multithread-load-enabled", "allow-write-during-load", "force-backlog-disk-reserve",
         "soft-shutdown", "flash-disable-key-cache", "enable-keydb-fastsync", "tls-rotation"}) {
     yes_no(r, name, false).accepted_only();

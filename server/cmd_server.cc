@@ -46,7 +46,7 @@ void flushall_command(CommandContext& c) {
   // As Redis: a save in progress holds the data being flushed, so it is stopped, and with
   // save rules the empty dataset is saved at once, so a restart cannot bring keys back.
   Persistence& p = persistence_of(c.server);
-  p.kill_child();
+  p.kill_child(c.all_locked);
   const bool save = p.has_save_rules();
   const bool lock_here = save && !c.all_locked;
   if (lock_here) c.keyspace().lock_all();
@@ -120,7 +120,7 @@ void shutdown_command(CommandContext& c) {
   if ((nosave && save) || (abort && c.argc() > 2)) return c.syntax_error();
   if (abort) return c.reply.error("ERR No shutdown in progress.");
   Persistence& p = persistence_of(c.server);
-  p.kill_child();
+  p.kill_child(c.all_locked);
   if (save || (!nosave && p.has_save_rules())) {
     logf(LogLevel::kNotice, "Saving the final RDB snapshot before exiting.");
     std::string err;

@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
+#include <thread>
 
 #include "server/flash.h"
 #include "server/info_line.h"
@@ -22,6 +23,7 @@
 #include "server/server.h"
 #include "server/version.h"
 #include "storage/clock.h"
+#include "storage/forkless_snapshot.h"
 #include "storage/rdb_loader.h"
 #include "storage/rdb_writer.h"
 
@@ -54,10 +56,11 @@ bool fsync_dir(std::string* error) {
   return true;
 }
 
-// Writes the snapshot to `temp` in the working directory (which is `dir`), fsyncs it and
-// renames it over `final_name`, then fsyncs the directory. Used by SAVE and by the child.
-bool write_snapshot(const storage::Keyspace& ks, const storage::rdb::WriteOptions& opt,
-                    const std::string& temp, const std::string& final_name, std::string* error) {
+using WriteBody = std::function<bool(storage::rdb::Sink&, std::string*)>;
+
+// Writes `temp` in the working directory (which is `dir`) with `body` and fsyncs it; on
+// failure removes it.
+bool write_temp_file(const std::string& temp, const WriteBody& body, std::string* error) {
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     char cwd[4096];
@@ -70,7 +73,7 @@ bool write_snapshot(const storage::Keyspace& ks, const storage::rdb::WriteOption
   bool ok;
   {
     storage::rdb::FdSink sink(fd);
-    ok = storage::rdb::write_rdb(ks, sink, opt, &why);
+    ok = body(sink, &why);
   }
   if (ok && fsync(fd) != 0) {
     ok = false;
@@ -85,6 +88,12 @@ bool write_snapshot(const storage::Keyspace& ks, const storage::rdb::WriteOption
     ::unlink(temp.c_str());
     return false;
   }
+  return true;
+}
+
+// Renames a complete `temp` over `final_name`, then fsyncs the directory.
+bool install_temp_file(const std::string& temp, const std::string& final_name,
+                       std::string* error) {
   if (::rename(temp.c_str(), final_name.c_str()) != 0) {
     *error = "Error moving temp DB file " + temp + " on the final destination " + final_name +
              ": " + strerror(errno);
@@ -94,15 +103,111 @@ bool write_snapshot(const storage::Keyspace& ks, const storage::rdb::WriteOption
   return fsync_dir(error);
 }
 
+// The whole keyspace (the caller makes sure nothing changes it meanwhile) to `temp`, then
+// renamed over `final_name`. Used by SAVE and by the forked child.
+bool write_snapshot(const storage::Keyspace& ks, const storage::rdb::WriteOptions& opt,
+                    const std::string& temp, const std::string& final_name, std::string* error) {
+  auto body = [&ks, &opt](storage::rdb::Sink& sink, std::string* why) {
+    return storage::rdb::write_rdb(ks, sink, opt, why);
+  };
+  return write_temp_file(temp, body, error) && install_temp_file(temp, final_name, error);
+}
+
 }  // namespace
 
 Persistence::Persistence(Server& server) : server_(server) {
   last_save_time_.store(storage::now_ms() / 1000);
 }
 
+// A forkless background save: its snapshot and the thread writing it.
+struct Persistence::ThreadSave {
+  std::unique_ptr<storage::ForklessSnapshot> snapshot;
+  std::thread thread;
+  std::string temp;  // temp-<pid>-<n>.rdb, apart from SAVE's temp-<pid>.rdb
+  std::string path;
+  std::function<void(bool, const std::string&)> on_done;
+  // Set by the thread when done: ok and why are its result.
+  std::atomic<bool> finished{false};
+  bool ok = false;
+  std::string why;
+  // A stopped save never renames its file into place afterwards (FLUSHALL saves the empty
+  // dataset right after stopping it).
+  std::mutex rename_mu;
+  bool stopped = false;
+};
+
 Persistence::~Persistence() {
   kill_child();
+  join_stopped_threads();
   if (child_err_fd_ >= 0) ::close(child_err_fd_);
+}
+
+bool Persistence::forkless_allowed() const {
+  return !server_.config().flag("use-fork") && !server_.keyspace().flash();
+}
+
+bool Persistence::start_thread_save(std::function<void(bool, const std::string&)> on_done,
+                                    const std::string& final_name, const std::string& path,
+                                    std::string* error) {
+  storage::rdb::WriteOptions opt = write_options();
+  storage::Keyspace& ks = server_.keyspace();
+  auto job = std::make_shared<ThreadSave>();
+  static std::atomic<uint64_t> serial{0};
+  job->temp = "temp-" + std::to_string(getpid()) + "-" + std::to_string(++serial) + ".rdb";
+  job->path = path;
+  job->on_done = std::move(on_done);
+  // Lock order: the shard locks, then fork_mu_. The snapshot point is while both are held.
+  ks.lock_all();
+  std::unique_lock<std::mutex> guard(fork_mu_);
+  if (child_running()) {
+    guard.unlock();
+    ks.unlock_all();
+    *error = "Background save already in progress";
+    return false;
+  }
+  last_bgsave_try_ms_.store(storage::now_ms());
+  writes_at_fork_ = write_count();
+  job->snapshot = std::make_unique<storage::ForklessSnapshot>(ks, std::move(opt));
+  ks.unlock_all();
+  ThreadSave* raw = job.get();
+  job->thread = std::thread([raw, final_name] {
+    auto body = [raw](storage::rdb::Sink& sink, std::string* why) {
+      return raw->snapshot->write(sink, why);
+    };
+    std::string why;
+    bool ok = write_temp_file(raw->temp, body, &why);
+    if (ok) {
+      std::lock_guard<std::mutex> g(raw->rename_mu);
+      if (raw->stopped) {
+        ::unlink(raw->temp.c_str());
+        ok = false;
+        why = "stopped";
+      } else {
+        ok = install_temp_file(raw->temp, final_name, &why);
+      }
+    }
+    raw->ok = ok;
+    raw->why = why;
+    raw->finished.store(true, std::memory_order_release);
+  });
+  child_path_ = path;
+  disk_child_.store(true);
+  child_start_ms_ = storage::now_ms();
+  child_start_time_ms_.store(child_start_ms_);
+  thread_save_ = std::move(job);
+  thread_save_running_.store(true);
+  return true;
+}
+
+void Persistence::join_stopped_threads() {
+  std::vector<std::shared_ptr<ThreadSave>> stopped;
+  {
+    std::lock_guard<std::mutex> guard(fork_mu_);
+    stopped.swap(stopped_saves_);
+  }
+  for (auto& job : stopped) {
+    if (job->thread.joinable()) job->thread.join();
+  }
 }
 
 const char* Persistence::misconf_error() {
@@ -414,6 +519,11 @@ bool Persistence::start_bgsave(std::function<void(bool ok, const std::string& pa
     return 0;
   };
   saves_.fetch_add(1);  // as Redis counts them: every background save it tries
+  if (forkless_allowed()) {
+    if (!start_thread_save(std::move(on_done), final_name, path, error)) return false;
+    logf(LogLevel::kNotice, "Background saving started (forkless)");
+    return true;
+  }
   if (!fork_child(body, std::move(on_done), path, error)) return false;
   logf(LogLevel::kNotice, "Background saving started by pid %d", static_cast<int>(child_pid_));
   return true;
@@ -439,7 +549,34 @@ bool Persistence::start_rdb_to_fd(int fd,
   return true;
 }
 
-void Persistence::kill_child() {
+void Persistence::kill_child(bool locked) {
+  if (thread_save_running_.load()) {
+    storage::Keyspace& ks = server_.keyspace();
+    std::shared_ptr<ThreadSave> job;
+    if (!locked) ks.lock_all();  // cancel_locked needs every shard lock
+    {
+      std::lock_guard<std::mutex> guard(fork_mu_);
+      job = std::move(thread_save_);
+      thread_save_running_.store(false);
+      if (job) job->snapshot->cancel_locked();
+    }
+    if (!locked) ks.unlock_all();
+    if (job) {
+      {
+        std::lock_guard<std::mutex> g(job->rename_mu);
+        job->stopped = true;
+      }
+      if (locked) {
+        // The thread may be waiting for a shard lock this caller holds: joined later.
+        std::lock_guard<std::mutex> guard(fork_mu_);
+        stopped_saves_.push_back(job);
+      } else {
+        job->thread.join();
+      }
+      logf(LogLevel::kNotice, "Background saving stopped");
+      if (job->on_done) job->on_done(false, job->path);
+    }
+  }
   std::function<void(bool, const std::string&)> done;
   std::string path;
   pid_t pid;
@@ -465,7 +602,17 @@ void Persistence::kill_child() {
 }
 
 void Persistence::reap(int64_t now_ms) {
+  join_stopped_threads();
   std::unique_lock<std::mutex> guard(fork_mu_);  // kill_child may run on another thread
+  if (thread_save_ && thread_save_->finished.load(std::memory_order_acquire)) {
+    std::shared_ptr<ThreadSave> job = std::move(thread_save_);
+    thread_save_running_.store(false);
+    guard.unlock();
+    job->thread.join();
+    finish_disk_save(job->ok, job->why, now_ms);
+    if (job->on_done) job->on_done(job->ok, job->path);
+    return;
+  }
   pid_t pid = child_pid_.load();
   if (pid <= 0) return;
   int status = 0;
@@ -488,20 +635,24 @@ void Persistence::reap(int64_t now_ms) {
   child_pid_.store(0);
   guard.unlock();
   if (!path.empty()) {
-    last_bgsave_seconds_.store((now_ms - child_start_ms_) / 1000);
-    if (ok) {
-      logf(LogLevel::kNotice, "Background saving terminated with success");
-      writes_at_last_save_.store(writes_at_fork_);
-      last_save_time_.store(now_ms / 1000);
-      last_bgsave_ok_.store(true);
-    } else {
-      logf(LogLevel::kWarning, "Background saving error%s%s", why.empty() ? "" : ": ", why.c_str());
-      last_bgsave_ok_.store(false);
-    }
+    finish_disk_save(ok, why, now_ms);
   } else if (!ok) {
     logf(LogLevel::kWarning, "RDB stream child failed%s%s", why.empty() ? "" : ": ", why.c_str());
   }
   if (done) done(ok, path);
+}
+
+void Persistence::finish_disk_save(bool ok, const std::string& why, int64_t now_ms) {
+  last_bgsave_seconds_.store((now_ms - child_start_ms_) / 1000);
+  if (ok) {
+    logf(LogLevel::kNotice, "Background saving terminated with success");
+    writes_at_last_save_.store(writes_at_fork_);
+    last_save_time_.store(now_ms / 1000);
+    last_bgsave_ok_.store(true);
+  } else {
+    logf(LogLevel::kWarning, "Background saving error%s%s", why.empty() ? "" : ": ", why.c_str());
+    last_bgsave_ok_.store(false);
+  }
 }
 
 void Persistence::cron(int64_t now_ms) {
@@ -551,8 +702,16 @@ void Persistence::info(std::string& out) const {
   info_line(out, "current_cow_size:0");
   info_line(out, "current_cow_size_age:0");
   info_line(out, "current_fork_perc:0.00");
-  info_line(out, "current_save_keys_processed:0");
-  info_line(out, "current_save_keys_total:0");
+  uint64_t processed = 0, total = 0;
+  {
+    std::lock_guard<std::mutex> guard(fork_mu_);
+    if (thread_save_) {
+      processed = thread_save_->snapshot->keys_written();
+      total = thread_save_->snapshot->keys_total();
+    }
+  }
+  info_line(out, "current_save_keys_processed:%llu", static_cast<unsigned long long>(processed));
+  info_line(out, "current_save_keys_total:%llu", static_cast<unsigned long long>(total));
   info_line(out, "rdb_changes_since_last_save:%llu", static_cast<unsigned long long>(dirty()));
   info_line(out, "rdb_bgsave_in_progress:%d", running ? 1 : 0);
   info_line(out, "rdb_last_save_time:%lld", static_cast<long long>(last_save_time_.load()));

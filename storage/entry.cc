@@ -25,7 +25,7 @@ Entry* alloc_entry(std::string_view key, int64_t expire_at, size_t payload_size,
   e->encoding = 0;
   e->has_expire = has_expire ? 1 : 0;
   e->has_version = has_version ? 1 : 0;
-  e->spare = 0;
+  e->snapshot_skip = 0;
   e->key_len = static_cast<uint32_t>(key.size());
   if (has_expire) e->set_expire_in_place(expire_at);
   if (has_version) e->set_version(Version{});

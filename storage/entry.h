@@ -56,7 +56,10 @@ struct Entry {
   uint32_t encoding : 2;
   uint32_t has_expire : 1;
   uint32_t has_version : 1;
-  uint32_t spare : 1;
+  // Forkless snapshot (storage/forkless_snapshot.h): this entry is not to be written by the
+  // walk when it reaches the entry's bucket (its state at the snapshot point is already kept,
+  // or it did not exist then). Meaningful only while its table has a snapshot attached.
+  uint32_t snapshot_skip : 1;
   uint32_t key_len;
 
   std::string_view key() const {

@@ -96,6 +96,8 @@ Entry* KeyHandle::get() {
       }
     }
     if (link_) {
+      // A forkless snapshot keeps the entry's state before anyone may change it in place.
+      table_->before_use(*link_, hash_);
       int64_t exp = (*link_)->expire_at();
       if (exp >= 0 && exp <= now_) {
         if (ks_.expire_on_access()) ks_.expire_entry(*shard_, db_, link_);

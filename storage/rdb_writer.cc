@@ -75,15 +75,22 @@ namespace {
 // elements (with Redis's 8 KB safety cap on counted nodes).
 constexpr size_t kNodeSizes[] = {4096, 8192, 16384, 32768, 65536};
 
+}  // namespace
+
 class Writer {
  public:
-  Writer(Sink& out, const WriteOptions& opt) : out_(out), opt_(opt) {}
+  Writer(Sink& out, const WriteOptions& opt) : out_(out), opt_(opt), checksum_(opt.checksum) {}
+  // A piece of a file whose checksum another Writer computes (forkless snapshots): no CRC
+  // here, and the first versioned key names its origin whatever it is.
+  struct Piece {};
+  Writer(Sink& out, const WriteOptions& opt, Piece)
+      : out_(out), opt_(opt), checksum_(false), last_origin_(UINT32_MAX) {}
 
   bool ok() const { return ok_; }
 
   void raw(const void* p, size_t n) {
     if (!ok_) return;
-    if (opt_.checksum) crc_ = crc64(crc_, p, n);
+    if (checksum_) crc_ = crc64(crc_, p, n);
     if (!out_.write(p, n)) ok_ = false;
   }
   void byte(uint8_t b) { raw(&b, 1); }
@@ -321,6 +328,21 @@ class Writer {
     }
   }
 
+  void header() {
+    char magic[16];
+    snprintf(magic, sizeof(magic), "REDIS%04d", opt_.version);
+    raw(magic, 9);
+    for (const auto& [k, v] : opt_.aux) aux(k, v);
+  }
+
+  void select_db(int db, size_t keys, size_t volatile_keys) {
+    byte(kOpSelectDb);
+    len(static_cast<uint64_t>(db));
+    byte(kOpResizeDb);
+    len(keys);
+    len(volatile_keys);
+  }
+
   void finish() {
     byte(kOpEof);
     uint64_t crc = opt_.checksum ? crc_ : 0;
@@ -333,12 +355,15 @@ class Writer {
  private:
   Sink& out_;
   const WriteOptions& opt_;
+  const bool checksum_;
   uint64_t crc_ = 0;
   bool ok_ = true;
   std::vector<char> scratch_;
   bool omit_key_ = false;
   uint32_t last_origin_ = 0;
 };
+
+namespace {
 
 // The keys of `db` that are on flash only (those in RAM were written from there), copied
 // as stored: they are kept in the form this file holds them.
@@ -362,6 +387,19 @@ bool write_flash_keys(Writer& w, Keyspace& ks, FlashTier& flash, int db, std::st
   return true;
 }
 
+// EOF and checksum; false with the sink's reason when anything failed.
+bool finish_file(Writer& w, Sink& out, std::string* error) {
+  w.finish();
+  if (!w.ok()) {
+    if (error) {
+      std::string why = out.error();
+      *error = why.empty() ? "write failed" : why;
+    }
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool write_rdb(const Keyspace& cks, Sink& out, const WriteOptions& opt, std::string* error) {
@@ -369,14 +407,7 @@ bool write_rdb(const Keyspace& cks, Sink& out, const WriteOptions& opt, std::str
   auto& ks = const_cast<Keyspace&>(cks);
   Writer w(out, opt);
   FlashTier* flash = ks.flash();
-  char magic[16];
-  snprintf(magic, sizeof(magic), "REDIS%04d", opt.version);
-  w.raw(magic, 9);
-  for (const auto& [k, v] : opt.aux) {
-    w.byte(kOpAux);
-    w.string(k);
-    w.string(v);
-  }
+  w.header();
   for (int db = 0; db < ks.databases() && w.ok(); ++db) {
     size_t keys = 0, volatile_keys = 0;
     for (size_t s = 0; s < ks.shard_count(); ++s) {
@@ -392,11 +423,7 @@ bool write_rdb(const Keyspace& cks, Sink& out, const WriteOptions& opt, std::str
     }
     if (flash) keys += static_cast<size_t>(std::max<int64_t>(0, flash->offloaded(db)));
     if (keys == 0 && tombstones == 0) continue;
-    w.byte(kOpSelectDb);
-    w.len(static_cast<uint64_t>(db));
-    w.byte(kOpResizeDb);
-    w.len(keys);
-    w.len(volatile_keys);
+    w.select_db(db, keys, volatile_keys);
     for (size_t s = 0; s < ks.shard_count() && w.ok(); ++s) {
       ks.shard(s).dbs[static_cast<size_t>(db)].for_each([&](Entry* e) {
         if (w.ok()) w.entry(db, *e);
@@ -410,16 +437,50 @@ bool write_rdb(const Keyspace& cks, Sink& out, const WriteOptions& opt, std::str
       }
     }
   }
-  w.finish();
-  if (!w.ok()) {
-    if (error) {
-      std::string why = out.error();
-      *error = why.empty() ? "write failed" : why;
-    }
-    return false;
-  }
-  return true;
+  return finish_file(w, out, error);
 }
+
+namespace {
+
+// Appends to a string the caller owns.
+class AppendSink final : public Sink {
+ public:
+  explicit AppendSink(std::string& out) : out_(out) {}
+  bool write(const void* data, size_t len) override {
+    out_.append(static_cast<const char*>(data), len);
+    return true;
+  }
+
+ private:
+  std::string& out_;
+};
+
+}  // namespace
+
+void encode_key_record(int db, const Entry& e, const WriteOptions& opt, std::string& out) {
+  AppendSink sink(out);
+  Writer w(sink, opt, Writer::Piece{});
+  w.entry(db, e);
+}
+
+PieceWriter::PieceWriter(Sink& out, const WriteOptions& opt)
+    : out_(out), w_(std::make_unique<Writer>(out, opt)) {
+  w_->header();
+}
+
+PieceWriter::~PieceWriter() = default;
+
+void PieceWriter::select_db(int db, size_t keys, size_t volatile_keys) {
+  w_->select_db(db, keys, volatile_keys);
+}
+
+void PieceWriter::records(std::string_view bytes) { w_->raw(bytes.data(), bytes.size()); }
+
+void PieceWriter::tombstone(std::string_view key, const Tombstone& t) { w_->tombstone(key, t); }
+
+bool PieceWriter::ok() const { return w_->ok(); }
+
+bool PieceWriter::finish(std::string* error) { return finish_file(*w_, out_, error); }
 
 std::string dump_value(const Entry& e) {
   StringSink sink;

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -78,6 +79,33 @@ struct WriteOptions {
   // aux fields after its keys. Loaders that do not know them skip unknown aux fields.
   bool versions = false;
 };
+
+class Writer;
+
+// Writes an RDB in pieces (forkless snapshots, storage/forkless_snapshot.h): the header at
+// construction, then per database select_db and the records of its keys made by
+// encode_key_record (and its tombstones), then finish() with EOF and the checksum.
+class PieceWriter {
+ public:
+  PieceWriter(Sink& out, const WriteOptions& opt);
+  ~PieceWriter();
+  PieceWriter(const PieceWriter&) = delete;
+  PieceWriter& operator=(const PieceWriter&) = delete;
+  void select_db(int db, size_t keys, size_t volatile_keys);
+  void records(std::string_view bytes);
+  void tombstone(std::string_view key, const Tombstone& t);
+  bool ok() const;
+  // False with *error when the sink failed at any point.
+  bool finish(std::string* error);
+
+ private:
+  Sink& out_;
+  std::unique_ptr<Writer> w_;
+};
+
+// Appends one key's record to `out` as write_rdb writes it (version aux fields, expiry,
+// type, key, value), without checksum; a versioned key always names its origin.
+void encode_key_record(int db, const Entry& e, const WriteOptions& opt, std::string& out);
 
 // One key as an RDB file holds it after its expiry: the type byte, the key, the value
 // (uncompressed). The flash store keeps each key in this form, so that a snapshot copies

@@ -1,5 +1,6 @@
 #include "storage/table.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <new>
 #include <utility>
@@ -29,9 +30,11 @@ Table::Table(Table&& o) noexcept
       mask_(std::exchange(o.mask_, 0)),
       size_(std::exchange(o.size_, 0)),
       volatile_(std::exchange(o.volatile_, 0)),
-      bytes_(std::exchange(o.bytes_, 0)) {
+      bytes_(std::exchange(o.bytes_, 0)),
+      snap_(std::exchange(o.snap_, nullptr)) {
   o.add_counter(-static_cast<int64_t>(memory()));
   ++o.layout_version_;
+  if (snap_) snap_->holder = this;
 }
 
 Table& Table::operator=(Table&& o) noexcept {
@@ -45,6 +48,8 @@ Table& Table::operator=(Table&& o) noexcept {
     bytes_ = std::exchange(o.bytes_, 0);
     o.add_counter(-moved);
     add_counter(moved);
+    snap_ = std::exchange(o.snap_, nullptr);
+    if (snap_) snap_->holder = this;
   }
   ++layout_version_;
   ++o.layout_version_;
@@ -73,9 +78,10 @@ Entry** Table::find(std::string_view key, uint64_t hash) const {
 void Table::insert(Entry* e, uint64_t hash) {
   if (!buckets_) {
     resize(kMinBuckets);
-  } else if (size_ >= bucket_count()) {
+  } else if (size_ >= bucket_count() && !snap_) {
     resize(bucket_count() * 2);
   }
+  e->snapshot_skip = snapshot_pending(hash) ? 1 : 0;
   Entry** slot = &buckets_[index(hash)];
   e->next = *slot;
   *slot = e;
@@ -88,6 +94,11 @@ void Table::insert(Entry* e, uint64_t hash) {
 void Table::replace(Entry** link, Entry* e) {
   ++layout_version_;
   Entry* old = *link;
+  e->snapshot_skip = 0;
+  if (snap_ && snapshot_pending(hash_key(old->key()))) {
+    if (!old->snapshot_skip) snap_->preserve(*old);
+    e->snapshot_skip = 1;
+  }
   e->next = old->next;
   *link = e;
   volatile_ += static_cast<size_t>(e->has_expire) - static_cast<size_t>(old->has_expire);
@@ -97,6 +108,7 @@ void Table::replace(Entry** link, Entry* e) {
 Entry* Table::unlink(Entry** link) {
   ++layout_version_;
   Entry* e = *link;
+  if (snap_ && !e->snapshot_skip && snapshot_pending(hash_key(e->key()))) snap_->preserve(*e);
   *link = e->next;
   e->next = nullptr;
   --size_;
@@ -106,7 +118,7 @@ Entry* Table::unlink(Entry** link) {
 }
 
 void Table::maybe_shrink() {
-  if (buckets_ && bucket_count() > kMinBuckets && size_ * 8 < bucket_count()) {
+  if (!snap_ && buckets_ && bucket_count() > kMinBuckets && size_ * 8 < bucket_count()) {
     size_t target = kMinBuckets;
     while (target < size_) target *= 2;
     resize(target);
@@ -115,6 +127,12 @@ void Table::maybe_shrink() {
 
 void Table::clear() {
   ++layout_version_;
+  if (snap_) {
+    // A snapshot still needs these entries: it takes them over instead.
+    TableSnapshot* s = std::exchange(snap_, nullptr);
+    if (buckets_) s->adopt(move_out());
+    return;
+  }
   if (!buckets_) return;
   add_counter(-static_cast<int64_t>(memory()));
   for (size_t i = 0; i <= mask_; ++i) {
@@ -134,9 +152,69 @@ void Table::clear() {
 }
 
 Table Table::take() {
+  if (snap_) {  // the contents go to the snapshot, which frees them (clear())
+    clear();
+    return Table();
+  }
   Table t;
   t = std::move(*this);
   return t;
+}
+
+Table Table::move_out() {
+  Table t;
+  const int64_t moved = static_cast<int64_t>(memory());
+  t.buckets_ = std::exchange(buckets_, nullptr);
+  t.mask_ = std::exchange(mask_, 0);
+  t.size_ = std::exchange(size_, 0);
+  t.volatile_ = std::exchange(volatile_, 0);
+  t.bytes_ = std::exchange(bytes_, 0);
+  add_counter(-moved);
+  ++layout_version_;
+  return t;
+}
+
+void Table::attach_snapshot(TableSnapshot* s) {
+  snap_ = s;
+  s->holder = this;
+  s->emitted_buckets = 0;
+}
+
+void Table::detach_snapshot() {
+  snap_ = nullptr;
+  // Growth held back while the array was frozen.
+  if (buckets_ && size_ > bucket_count()) {
+    size_t target = bucket_count();
+    while (target < size_) target *= 2;
+    resize(target);
+  }
+}
+
+void Table::keep_for_snapshot(Entry* e, uint64_t hash) {
+  if (e->snapshot_skip || index(hash) < snap_->emitted_buckets) return;
+  snap_->preserve(*e);
+  e->snapshot_skip = 1;
+}
+
+size_t Table::walk_buckets(size_t from, size_t to, const std::function<void(const Entry&)>& fn) {
+  if (!buckets_) return to;
+  const size_t end = std::min(to, bucket_count());
+  for (size_t i = from; i < end; ++i) {
+    for (Entry* e = buckets_[i]; e; e = e->next) {
+      if (e->snapshot_skip) {
+        e->snapshot_skip = 0;
+      } else {
+        fn(*e);
+      }
+    }
+  }
+  return end;
+}
+
+void Table::clear_snapshot_marks(size_t from) {
+  for (size_t i = from; buckets_ && i < bucket_count(); ++i) {
+    for (Entry* e = buckets_[i]; e; e = e->next) e->snapshot_skip = 0;
+  }
 }
 
 void Table::resize(size_t new_count) {
@@ -150,6 +228,7 @@ void Table::resize(size_t new_count) {
 }
 
 void Table::reserve(size_t keys) {
+  if (snap_) return;
   size_t target = kMinBuckets;
   while (target < keys) target *= 2;
   if (target > bucket_count()) resize(target);

@@ -9,6 +9,11 @@
 // even when the table grows or shrinks between calls.
 //
 // Not thread-safe: the owning shard's lock guards it.
+//
+// Forkless snapshots (storage/forkless_snapshot.h) attach a TableSnapshot: while one is
+// attached the bucket array keeps its size, so a bucket index says for good whether the walk
+// has written a key yet, and every change to an entry in a bucket not yet written first
+// hands the entry's current state to the snapshot (see TableSnapshot).
 #pragma once
 
 #include <atomic>
@@ -20,6 +25,27 @@
 #include "storage/entry.h"
 
 namespace terndb::storage {
+
+class Table;
+
+// The part of a running forkless snapshot that concerns one table. Called with the owning
+// shard's lock held.
+class TableSnapshot {
+ public:
+  virtual ~TableSnapshot() = default;
+  // An entry of a bucket at or above emitted_buckets, not marked snapshot_skip, is about to
+  // be changed, replaced or unlinked: keep its current state for the snapshot.
+  virtual void preserve(const Entry& e) = 0;
+  // The table is being emptied (FLUSHDB, FLUSHALL): its contents, walked or not, now belong
+  // to the snapshot, which writes what is left of them and frees them.
+  virtual void adopt(Table&& contents) = 0;
+
+  // Buckets below this index have been written by the walk.
+  size_t emitted_buckets = 0;
+  // The Table object holding the contents this snapshot walks (SWAPDB moves contents
+  // between Table objects; the snapshot follows them).
+  Table* holder = nullptr;
+};
 
 class Table {
  public:
@@ -79,6 +105,22 @@ class Table {
   // RESIZEDB announces a database's size before its keys).
   void reserve(size_t keys);
 
+  // Forkless snapshots. attach_snapshot freezes the bucket array (the table may load above
+  // 1 meanwhile); detach_snapshot thaws it and catches up on the growth it held back.
+  void attach_snapshot(TableSnapshot* s);
+  void detach_snapshot();
+  TableSnapshot* snapshot() const { return snap_; }
+  // Before an entry found through find() is used (read, or changed in place): with a
+  // snapshot attached, its current state is kept first unless the walk already wrote it.
+  void before_use(Entry* e, uint64_t hash) {
+    if (snap_) keep_for_snapshot(e, hash);
+  }
+  // The walk: runs fn on every entry of buckets [from, to) not marked snapshot_skip and
+  // clears the marks there. Returns the bucket index it stopped at (to, or the table's end).
+  size_t walk_buckets(size_t from, size_t to, const std::function<void(const Entry&)>& fn);
+  // Clears the snapshot_skip marks of buckets from `from` on (a snapshot stopped early).
+  void clear_snapshot_marks(size_t from);
+
   // Changes whenever links into the table may have moved or died (insert, replace, unlink,
   // resize, clear, move): a KeyHandle compares it to know its cached link is still good.
   uint64_t layout_version() const { return layout_version_; }
@@ -93,6 +135,13 @@ class Table {
     if (counter_) counter_->fetch_add(delta, std::memory_order_relaxed);
   }
   size_t index(uint64_t hash) const { return hash & mask_; }
+  void keep_for_snapshot(Entry* e, uint64_t hash);
+  // Whether the snapshot still has to write the bucket of this hash.
+  bool snapshot_pending(uint64_t hash) const {
+    return snap_ && index(hash) >= snap_->emitted_buckets;
+  }
+  // Moves the contents (entries, bucket array, counts) into a new Table, leaving this empty.
+  Table move_out();
 
   Entry** buckets_ = nullptr;
   size_t mask_ = 0;
@@ -101,6 +150,7 @@ class Table {
   size_t bytes_ = 0;
   uint64_t layout_version_ = 0;
   std::atomic<int64_t>* counter_ = nullptr;
+  TableSnapshot* snap_ = nullptr;
 };
 
 }  // namespace terndb::storage

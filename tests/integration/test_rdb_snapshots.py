@@ -27,6 +27,15 @@ def fill(c, n, prefix="key:", value_size=16, chunk=2000):
         c.execute_command("MSET", *args)
 
 
+def server_logs(d):
+    text = ""
+    for f in sorted(os.listdir(d)):
+        if f.startswith("terndb-") and f.endswith(".log"):
+            with open(os.path.join(d, f), errors="replace") as fh:
+                text += fh.read()
+    return text
+
+
 def temp_files(d):
     return [f for f in os.listdir(d) if f.startswith("temp-") and f.endswith(".rdb")]
 
@@ -42,8 +51,10 @@ class Snapshots(unittest.TestCase):
                 s.stop(sig=signal.SIGKILL)
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    extra = ()
+
     def start(self, *options):
-        s = TerndbIn(self.dir, *options)
+        s = TerndbIn(self.dir, *(options + tuple(self.extra)))
         self.servers.append(s)
         return s
 
@@ -88,6 +99,45 @@ class Snapshots(unittest.TestCase):
         self.assertLess(writes, counter[0])  # the snapshot is older than the last writes
         self.assertEqual(c2.dbsize(), 200003)
         self.assertEqual(c2.get("key:199999"), b"v" * 16 + b"199999")
+
+    def test_forked_bgsave_under_writes_is_one_instant(self):
+        # KeyDB's `use-fork yes`: a forked child writes the snapshot instead of a thread.
+        self.extra = ("--use-fork", "yes")
+        self.test_bgsave_under_writes_is_one_instant()
+        self.assertIn("Background saving started by pid", server_logs(self.dir))
+
+    def test_bgsave_is_forkless_by_default(self):
+        s = self.start("--save", "")
+        c = s.client()
+        fill(c, 1000)
+        self.assertTrue(c.bgsave())
+        wait_bgsave_done(c)
+        self.assertEqual(info_field(c, "current_save_keys_total"), "0")  # none running
+        logs = server_logs(self.dir)
+        self.assertIn("Background saving started (forkless)", logs)
+        self.assertNotIn("Background saving started by pid", logs)
+
+    def test_flushall_during_bgsave_keeps_no_old_key(self):
+        # The save in progress is stopped; with save rules the file then holds the empty
+        # dataset, and it is never replaced by the stopped save's file afterwards.
+        s = self.start("--save", "3600", "1")
+        c = s.client()
+        fill(c, 300000)
+        self.assertTrue(c.bgsave())
+        c.flushall()
+        time.sleep(1.5)  # a stopped save that still renamed its file would have by now
+        self.assertEqual(info_field(c, "rdb_bgsave_in_progress"), "0")
+        self.assertEqual(temp_files(self.dir), [])
+        s.stop(sig=signal.SIGKILL)
+        s2 = self.start("--save", "")
+        c2 = s2.client()
+        self.assertEqual(c2.dbsize(), 0)
+        fill(c2, 1000, prefix="new:")
+        self.assertTrue(c2.bgsave())  # nothing left behind blocks the next save
+        wait_bgsave_done(c2)
+        self.assertEqual(info_field(c2, "rdb_last_bgsave_status"), "ok")
+        s2.stop(sig=signal.SIGKILL)
+        self.assertEqual(self.start("--save", "").client().dbsize(), 1000)
 
     def test_bgsave_replies_and_lastsave(self):
         s = self.start("--save", "")

@@ -1,0 +1,144 @@
+#include "storage/forkless_snapshot.h"
+
+#include <mutex>
+
+namespace terndb::storage {
+
+// One attached table: what the writers keep for it ahead of the walk, and the contents it
+// took over if the table was flushed.
+class ForklessSnapshot::TableJob final : public TableSnapshot {
+ public:
+  TableJob(const rdb::WriteOptions& opt, int db, size_t shard)
+      : opt_(opt), db_(db), shard_(shard) {}
+
+  void preserve(const Entry& e) override {
+    rdb::encode_key_record(db_, e, opt_, kept);
+    ++kept_count;
+  }
+  void adopt(Table&& contents) override {
+    adopted = std::make_unique<Table>(std::move(contents));
+  }
+
+  // The contents the walk goes through.
+  Table* table() { return adopted ? adopted.get() : holder; }
+  size_t shard() const { return shard_; }
+
+  std::string kept;
+  uint64_t kept_count = 0;
+  std::unique_ptr<Table> adopted;
+  bool done = false;
+
+ private:
+  const rdb::WriteOptions& opt_;
+  int db_;
+  size_t shard_;
+};
+
+ForklessSnapshot::ForklessSnapshot(Keyspace& ks, rdb::WriteOptions opt)
+    : ks_(ks), opt_(std::move(opt)), dbs_(static_cast<size_t>(ks.databases())) {
+  for (int db = 0; db < ks.databases(); ++db) {
+    Database& d = dbs_[static_cast<size_t>(db)];
+    for (size_t s = 0; s < ks.shard_count(); ++s) {
+      Shard& shard = ks.shard(s);
+      Table& t = shard.dbs[static_cast<size_t>(db)];
+      if (opt_.versions) {
+        for (const auto& [key, tomb] : shard.tombstones[static_cast<size_t>(db)]) {
+          d.tombstones.emplace_back(key, tomb);
+        }
+      }
+      if (t.size() == 0) continue;
+      d.keys += t.size();
+      d.volatile_keys += t.volatile_count();
+      auto job = std::make_unique<TableJob>(opt_, db, s);
+      t.attach_snapshot(job.get());
+      d.tables.push_back(std::move(job));
+    }
+    keys_total_ += d.keys;
+  }
+}
+
+ForklessSnapshot::~ForklessSnapshot() {
+  abandon();  // write() never ran (the file could not be opened) or stopped half way
+}
+
+bool ForklessSnapshot::write(rdb::Sink& out, std::string* error) {
+  rdb::PieceWriter w(out, opt_);
+  std::string chunk;
+  for (size_t db = 0; db < dbs_.size(); ++db) {
+    Database& d = dbs_[db];
+    if (d.keys == 0 && d.tombstones.empty()) continue;
+    w.select_db(static_cast<int>(db), d.keys, d.volatile_keys);
+    for (auto& job : d.tables) {
+      // `done` is only read and written under the shard lock (cancel_locked sets it).
+      for (bool more = true; more;) {
+        chunk.clear();
+        uint64_t encoded = 0;
+        {
+          std::lock_guard<std::mutex> lock(ks_.shard(job->shard()).mu);
+          if (cancelled_.load(std::memory_order_relaxed)) {
+            if (error) *error = "the snapshot was cancelled";
+            return false;
+          }
+          Table* t = job->table();
+          const size_t from = job->emitted_buckets;
+          const size_t to = t->walk_buckets(from, from + kChunkBuckets, [&](const Entry& e) {
+            rdb::encode_key_record(static_cast<int>(db), e, opt_, chunk);
+            ++encoded;
+          });
+          job->emitted_buckets = to;
+          chunk += job->kept;
+          encoded += job->kept_count;
+          job->kept_count = 0;
+          // Release what a burst of writes made it hold, keep a small buffer.
+          if (job->kept.capacity() > (1u << 16)) {
+            std::string().swap(job->kept);
+          } else {
+            job->kept.clear();
+          }
+          if (to >= t->bucket_count()) {
+            job->done = true;
+            if (!job->adopted) t->detach_snapshot();
+          }
+          more = !job->done;
+        }
+        w.records(chunk);
+        keys_written_.fetch_add(encoded, std::memory_order_relaxed);
+        if (!w.ok()) {
+          abandon();
+          return w.finish(error);  // reports the sink's error
+        }
+      }
+      job->adopted.reset();  // flushed contents: written, now freed (outside the lock)
+    }
+    for (const auto& [key, tomb] : d.tombstones) w.tombstone(key, tomb);
+  }
+  return w.finish(error);
+}
+
+void ForklessSnapshot::cancel_locked() {
+  cancelled_.store(true, std::memory_order_relaxed);
+  for (Database& d : dbs_) {
+    for (auto& job : d.tables) {
+      if (job->done) continue;
+      job->done = true;
+      if (job->adopted) continue;  // nobody else sees it; freed with the snapshot
+      job->holder->clear_snapshot_marks(job->emitted_buckets);
+      job->holder->detach_snapshot();
+    }
+  }
+}
+
+void ForklessSnapshot::abandon() {
+  for (Database& d : dbs_) {
+    for (auto& job : d.tables) {
+      std::lock_guard<std::mutex> lock(ks_.shard(job->shard()).mu);
+      if (job->done || cancelled_.load(std::memory_order_relaxed)) continue;
+      job->done = true;
+      if (job->adopted) continue;
+      job->holder->clear_snapshot_marks(job->emitted_buckets);
+      job->holder->detach_snapshot();
+    }
+  }
+}
+
+}  // namespace terndb::storage

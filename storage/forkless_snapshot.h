@@ -1,0 +1,84 @@
+// A point-in-time RDB of the keyspace, written by a background thread while clients keep
+// reading and writing: no fork, so no copy-on-write of the process image (which costs up to
+// the whole dataset again when writes are spread over it) and no fork() pause.
+//
+// Why it is one instant: it starts with every shard lock held (the snapshot point) and
+// attaches a TableSnapshot to every non-empty table (storage/table.h). The walk then takes
+// one shard lock at a time for a chunk of buckets, encodes the entries there and moves on.
+// While a table is attached its bucket array keeps its size, so "bucket index below the
+// walk" means "already written". Before an entry in a bucket the walk has not reached is
+// used (KeyHandle::get), changed, replaced or unlinked, the table hands it to preserve(),
+// which encodes it as it is (its state at the snapshot point) into the table's kept
+// records and marks it snapshot_skip; keys created after the point are marked too. The walk
+// writes the kept records with its next chunk and skips marked entries, clearing the marks.
+// So each key of the snapshot point is written exactly once, as it was then, and no key
+// created later is.
+//
+// Memory: only entries used during the save are encoded ahead of the walk, in RDB form
+// (smaller than in memory), and released as the walk writes each chunk of their table.
+// Cost to clients: one pointer test per key lookup while no snapshot runs; during one, each
+// key used for the first time in a part not yet written is encoded once, and a shard is
+// locked by the walk for one chunk (about a thousand buckets) at a time.
+//
+// A flushed table hands its contents to the snapshot (TableSnapshot::adopt), which writes
+// and frees them. Keys on a flash tier are not in tables: with flash, snapshots fork.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "storage/keyspace.h"
+#include "storage/rdb_writer.h"
+
+namespace terndb::storage {
+
+class ForklessSnapshot {
+ public:
+  // The snapshot point: the caller holds every shard lock.
+  ForklessSnapshot(Keyspace& ks, rdb::WriteOptions opt);
+  // Detaches the tables write() did not finish (takes their shard locks: the caller must
+  // hold none).
+  ~ForklessSnapshot();
+  ForklessSnapshot(const ForklessSnapshot&) = delete;
+  ForklessSnapshot& operator=(const ForklessSnapshot&) = delete;
+
+  // Writes the whole RDB to `out` (from a background thread; takes shard locks one at a
+  // time). False with *error when the sink failed or the snapshot was cancelled; either
+  // way every table is detached when it returns.
+  bool write(rdb::Sink& out, std::string* error);
+
+  // Stops the walk (FLUSHALL, SHUTDOWN). The caller holds every shard lock; on return no
+  // table refers to this snapshot any more, and write() returns false soon.
+  void cancel_locked();
+
+  uint64_t keys_total() const { return keys_total_; }
+  uint64_t keys_written() const { return keys_written_.load(std::memory_order_relaxed); }
+
+  // Buckets the walk encodes per shard lock hold.
+  static constexpr size_t kChunkBuckets = 1024;
+
+ private:
+  class TableJob;
+  struct Database {
+    size_t keys = 0;
+    size_t volatile_keys = 0;
+    std::vector<std::pair<std::string, Tombstone>> tombstones;
+    std::vector<std::unique_ptr<TableJob>> tables;
+  };
+
+  // Detaches every table the walk has not finished (after a failed write).
+  void abandon();
+
+  Keyspace& ks_;
+  const rdb::WriteOptions opt_;
+  std::vector<Database> dbs_;
+  uint64_t keys_total_ = 0;
+  std::atomic<uint64_t> keys_written_{0};
+  std::atomic<bool> cancelled_{false};
+};
+
+}  // namespace terndb::storage
