@@ -16,6 +16,7 @@
 #include "server/server.h"
 #include "storage/clock.h"
 #include "storage/hashing.h"
+#include "storage/key_handle.h"
 
 namespace terndb::server {
 namespace {
@@ -133,6 +134,7 @@ void invoke_command(CommandContext& ctx, Worker& worker) {
   ctx.client.last_command.store(ctx.spec, std::memory_order_relaxed);
   CommandPostScope posts;  // posts to workers wait until the outermost command returns
   CommandPropagation propagation(ctx);
+  storage::ReadOnlyLookups lookups((ctx.spec->flags & (kCmdReadonly | kCmdWrite)) == kCmdReadonly);
   ctx.spec->handler(ctx);
   propagation.done(std::string_view(*sink).substr(reply_start));
   const bool failed = sink->size() > reply_start && (*sink)[reply_start] == '-';

@@ -64,6 +64,7 @@ ForklessSnapshot::~ForklessSnapshot() {
 bool ForklessSnapshot::write(rdb::Sink& out, std::string* error) {
   rdb::PieceWriter w(out, opt_);
   std::string chunk;
+  uint64_t chunks = 0;
   for (size_t db = 0; db < dbs_.size(); ++db) {
     Database& d = dbs_[db];
     if (d.keys == 0 && d.tombstones.empty()) continue;
@@ -103,6 +104,9 @@ bool ForklessSnapshot::write(rdb::Sink& out, std::string* error) {
         }
         w.records(chunk);
         keys_written_.fetch_add(encoded, std::memory_order_relaxed);
+        // What clients keep ahead of the walk in this database's other tables goes out
+        // now and then too, so it does not pile up until the walk reaches them.
+        if (++chunks % kSweepEveryChunks == 0) sweep_kept(d, w);
         if (!w.ok()) {
           abandon();
           return w.finish(error);  // reports the sink's error
@@ -113,6 +117,22 @@ bool ForklessSnapshot::write(rdb::Sink& out, std::string* error) {
     for (const auto& [key, tomb] : d.tombstones) w.tombstone(key, tomb);
   }
   return w.finish(error);
+}
+
+void ForklessSnapshot::sweep_kept(Database& d, rdb::PieceWriter& w) {
+  std::string kept;
+  for (auto& job : d.tables) {
+    uint64_t count;
+    {
+      std::lock_guard<std::mutex> lock(ks_.shard(job->shard()).mu);
+      if (job->kept.empty()) continue;
+      kept.swap(job->kept);
+      count = std::exchange(job->kept_count, 0);
+    }
+    w.records(kept);
+    keys_written_.fetch_add(count, std::memory_order_relaxed);
+    std::string().swap(kept);
+  }
 }
 
 void ForklessSnapshot::cancel_locked() {

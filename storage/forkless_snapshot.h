@@ -7,15 +7,17 @@
 // one shard lock at a time for a chunk of buckets, encodes the entries there and moves on.
 // While a table is attached its bucket array keeps its size, so "bucket index below the
 // walk" means "already written". Before an entry in a bucket the walk has not reached is
-// used (KeyHandle::get), changed, replaced or unlinked, the table hands it to preserve(),
+// looked up by anything but a read-only command (KeyHandle::get), or is replaced or
+// unlinked by anyone, the table hands it to preserve(),
 // which encodes it as it is (its state at the snapshot point) into the table's kept
 // records and marks it snapshot_skip; keys created after the point are marked too. The walk
 // writes the kept records with its next chunk and skips marked entries, clearing the marks.
 // So each key of the snapshot point is written exactly once, as it was then, and no key
 // created later is.
 //
-// Memory: only entries used during the save are encoded ahead of the walk, in RDB form
-// (smaller than in memory), and released as the walk writes each chunk of their table.
+// Memory: only entries written during the save are encoded ahead of the walk, in RDB form
+// (smaller than in memory), and released when the walk writes them out: with the next chunk
+// of their table, and every few chunks for all tables of the database being walked.
 // Cost to clients: one pointer test per key lookup while no snapshot runs; during one, each
 // key used for the first time in a part not yet written is encoded once, and a shard is
 // locked by the walk for one chunk (about a thousand buckets) at a time.
@@ -60,6 +62,9 @@ class ForklessSnapshot {
 
   // Buckets the walk encodes per shard lock hold.
   static constexpr size_t kChunkBuckets = 1024;
+  // Every this many chunks the walk also writes out what clients kept ahead of it in the
+  // other tables of the database it is in.
+  static constexpr uint64_t kSweepEveryChunks = 16;
 
  private:
   class TableJob;
@@ -72,6 +77,8 @@ class ForklessSnapshot {
 
   // Detaches every table the walk has not finished (after a failed write).
   void abandon();
+  // Writes out and releases the kept records of every table of `d`.
+  void sweep_kept(Database& d, rdb::PieceWriter& w);
 
   Keyspace& ks_;
   const rdb::WriteOptions opt_;

@@ -20,6 +20,11 @@ ReadyKeys*& ready_keys_sink() {
   return sink;
 }
 
+bool& lookups_read_only() {
+  thread_local bool read_only = false;
+  return read_only;
+}
+
 namespace {
 KeyChangeHook g_change_hook = nullptr;
 }  // namespace
@@ -97,7 +102,7 @@ Entry* KeyHandle::get() {
     }
     if (link_) {
       // A forkless snapshot keeps the entry's state before anyone may change it in place.
-      table_->before_use(*link_, hash_);
+      if (table_->snapshot() && !lookups_read_only()) table_->before_use(*link_, hash_);
       int64_t exp = (*link_)->expire_at();
       if (exp >= 0 && exp <= now_) {
         if (ks_.expire_on_access()) ks_.expire_entry(*shard_, db_, link_);

@@ -31,6 +31,24 @@ void set_key_change_hook(KeyChangeHook hook);
 // a peer's write keeps the peer's version); null for a fresh one.
 const Version*& version_override();
 
+// True while a command that only reads runs on this thread (set by the dispatcher): its
+// lookups need not hand entries to a running forkless snapshot first, since nothing will
+// change them in place (storage/forkless_snapshot.h). Deletions (lazy expiry) are kept by
+// the table whatever this says.
+bool& lookups_read_only();
+class ReadOnlyLookups {
+ public:
+  explicit ReadOnlyLookups(bool read_only) : saved_(lookups_read_only()) {
+    lookups_read_only() = read_only;
+  }
+  ~ReadOnlyLookups() { lookups_read_only() = saved_; }
+  ReadOnlyLookups(const ReadOnlyLookups&) = delete;
+  ReadOnlyLookups& operator=(const ReadOnlyLookups&) = delete;
+
+ private:
+  bool saved_;
+};
+
 class KeyHandle {
  public:
   KeyHandle(Keyspace& ks, int db, std::string_view key, int64_t now, bool already_locked);
