@@ -11,6 +11,11 @@ namespace terndb::storage {
 namespace {
 
 constexpr size_t kMinBuckets = 4;
+// Keys per bucket before the array doubles. Two rather than one: a bucket costs 8 bytes
+// and an entry of a small key and value ~128, so at one key per bucket the array just
+// after doubling is an eighth of the memory (keys a cache at maxmemory cannot hold); a
+// chain of two costs one more entry visit on a lookup.
+constexpr size_t kMaxLoad = 2;
 
 uint64_t reverse_bits(uint64_t v, int width) {
   v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
@@ -73,7 +78,7 @@ Entry** Table::find(std::string_view key, uint64_t hash) const {
 void Table::insert(Entry* e, uint64_t hash) {
   if (!buckets_) {
     resize(kMinBuckets);
-  } else if (size_ >= bucket_count()) {
+  } else if (size_ >= bucket_count() * kMaxLoad) {
     resize(bucket_count() * 2);
   }
   Entry** slot = &buckets_[index(hash)];
