@@ -268,7 +268,7 @@ void register_memory_options(Registry& r) {
               {"noeviction", 7}});
   integer(r, "maxmemory-samples", 5, 1, kIntMax);
   integer(r, "maxmemory-eviction-tenacity", 10, 0, 100);
-  memory(r, "maxmemory-clients", 0, -100, kLLMax).percent().accepted_only();
+  memory(r, "maxmemory-clients", 0, -100, kLLMax).percent();
   integer(r, "lfu-log-factor", 10, 0, kIntMax);
   integer(r, "lfu-decay-time", 1, 0, kIntMax);
   // terndb always frees outside the shard locks, so the lazy-free switches change nothing.

@@ -48,6 +48,8 @@ struct ClientState {
   std::string kept_pushes;
   bool close_after_reply = false;
   std::atomic<bool> no_evict{false};
+  // maxmemory-clients chose this client; its close is on the way.
+  std::atomic<bool> evicted{false};
 
   // Read by other threads.
   std::atomic<int64_t> last_interaction_ms{0};

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "protocol/numbers.h"
+#include "server/client_eviction.h"
 #include "server/client_info.h"
 #include "server/command.h"
 #include "server/command_help.h"
@@ -70,8 +71,7 @@ std::string client_info_line(const ClientState& s, int64_t now_ms) {
   const int64_t pending = static_cast<int64_t>(s.output_pending.load(std::memory_order_relaxed));
   const int64_t omem =
       pending + static_cast<int64_t>(s.output_bytes.load(std::memory_order_relaxed));
-  const int64_t tot_mem =
-      static_cast<int64_t>(sizeof(ClientState)) + qbuf + qbuf_free + argv_mem + omem;
+  const int64_t tot_mem = client_memory(s);
   const CommandSpec* last = s.last_command.load(std::memory_order_relaxed);
   const int64_t idle = now_ms - s.last_interaction_ms.load(std::memory_order_relaxed);
 

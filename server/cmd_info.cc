@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "server/active_replica.h"
+#include "server/client_eviction.h"
 #include "server/client_state.h"
 #include "server/command.h"
 #include "server/eviction.h"
@@ -227,7 +228,7 @@ void stats_section(const InfoSource& s, std::string& out) {
   info_line(out, "expire_cycle_cpu_milliseconds:%llu",
        static_cast<ull>(s.server.expire_cycle_cpu_us() / 1000));
   info_line(out, "evicted_keys:%llu", static_cast<ull>(s.server.evictor().evicted_keys()));
-  info_line(out, "evicted_clients:%d", 0);
+  info_line(out, "evicted_clients:%llu", static_cast<ull>(evicted_clients()));
   info_line(out, "total_eviction_exceeded_time:%llu",
        static_cast<ull>(s.server.evictor().exceeded_time_ms()));
   info_line(out, "current_eviction_exceeded_time:%d", 0);

@@ -147,6 +147,7 @@ void Connection::on_read(const asio::error_code& ec, size_t n) {
   process_input();
   if (closed_) return;
   state_->query_buffer_bytes.store(in_.size(), std::memory_order_relaxed);
+  state_->query_buffer_free.store(in_.capacity() - in_.size(), std::memory_order_relaxed);
   continue_io();
 }
 

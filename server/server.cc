@@ -7,6 +7,7 @@
 #include <cmath>
 #include <random>
 
+#include "server/client_eviction.h"
 #include "server/client_pause.h"
 #include "server/connection.h"
 #include "server/eviction.h"
@@ -346,6 +347,7 @@ void Server::reset_stats() {
   expired_time_cap_reached_ = 0;
   expire_cycle_cpu_us_ = 0;
   evictor_->reset_stats();
+  reset_evicted_clients();
 }
 
 void Server::key_expired(int db, std::string_view key) {
@@ -386,6 +388,7 @@ void Server::cron(Worker& w) {
   if (w.index != 0) return;
   persistence_of(*this).cron(now);
   rotate_output_peaks(now);
+  evict_clients(*this);
   // A CLIENT PAUSE whose time is up ends here (held clients wake on their own timers).
   client_pause_->expire(now);
   Replication::instance().cron(*this);

@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <new>
 
@@ -33,14 +34,25 @@ Entry* alloc_entry(std::string_view key, int64_t expire_at, size_t payload_size,
   return e;
 }
 
+// Writes the length prefix in the form the entry was made with (its first byte).
+void write_str_len(Entry* e, uint32_t len) {
+  if (e->short_str()) {
+    *e->payload() = static_cast<char>(static_cast<uint8_t>(len));
+  } else {
+    memcpy(e->payload() + 1, &len, 4);
+  }
+}
+
 Entry* make_str(std::string_view key, std::string_view value, int64_t expire_at, Encoding enc,
                 size_t capacity) {
-  Entry* e = alloc_entry(key, expire_at, 4 + capacity);
+  const bool short_form = capacity <= kShortStringMax;
+  Entry* e = alloc_entry(key, expire_at, (short_form ? 1 : 5) + capacity);
   e->type = static_cast<uint32_t>(ValueType::kString);
   e->encoding = static_cast<uint32_t>(enc);
-  uint32_t n = static_cast<uint32_t>(value.size());
-  memcpy(e->payload(), &n, 4);
-  if (!value.empty()) memcpy(e->payload() + 4, value.data(), value.size());
+  // The first byte decides the form: any length for a short entry, the mark for a long one.
+  *e->payload() = short_form ? 0 : static_cast<char>(kLongStringMark);
+  write_str_len(e, static_cast<uint32_t>(value.size()));
+  if (!value.empty()) memcpy(e->str_data_mut(), value.data(), value.size());
   return e;
 }
 
@@ -93,17 +105,19 @@ Entry* make_object_entry(std::string_view key, ValueType type, CompositeValue* v
 
 size_t raw_capacity(const Entry* e) {
   size_t usable = malloc_usable_size(const_cast<Entry*>(e));
-  size_t header = e->key_offset() + e->key_len + 4;
-  return usable > header ? usable - header : 0;
+  size_t header = e->key_offset() + e->key_len + e->str_prefix();
+  size_t room = usable > header ? usable - header : 0;
+  // A one-byte prefix cannot name more than kShortStringMax bytes.
+  return e->short_str() ? std::min(room, kShortStringMax) : room;
 }
 
-void set_raw_length(Entry* e, uint32_t len) { memcpy(e->payload(), &len, 4); }
+void set_raw_length(Entry* e, uint32_t len) { write_str_len(e, len); }
 
 static size_t payload_size(const Entry* e) {
   switch (e->value_encoding()) {
     case Encoding::kInt: return 8;
     case Encoding::kObject: return sizeof(CompositeValue*);
-    default: return 4 + e->str_len();
+    default: return e->str_prefix() + e->str_len();
   }
 }
 

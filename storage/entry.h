@@ -8,8 +8,16 @@
 //
 // Payload by encoding:
 //   kInt            int64 (a string that is a canonical integer)
-//   kEmbstr, kRaw   uint32 length, then the bytes; a kRaw entry may own spare capacity
-//                   (its allocation's usable size) so that APPEND grows in place
+//   kEmbstr, kRaw   length prefix, then the bytes. The prefix is one byte (0..254) when
+//                   the entry was made for at most kShortStringMax bytes, else 0xFF and a
+//                   uint32. A kRaw entry may own spare capacity (its allocation's usable
+//                   size) so that APPEND grows in place; the prefix's form is fixed when
+//                   the entry is made, so capacity never crosses kShortStringMax in a short
+//                   one.
+//
+// Why a one-byte prefix: jemalloc rounds an allocation up to its size class (..., 96, 112,
+// 128, 160, 192, ...), and for the common key of ~10 bytes and value of ~100 bytes the
+// three bytes saved are what keeps an entry in 128 rather than 160.
 //   kObject         pointer to a CompositeValue (lists, hashes, sets, sorted sets)
 //
 // A small string key costs one allocation and no separate key/value/robj objects; the
@@ -48,6 +56,10 @@ class CompositeValue {
 constexpr size_t kEmbstrMaxLen = 44;
 
 constexpr size_t kVersionSlot = 12;
+
+// String length prefixes (see the layout above).
+constexpr size_t kShortStringMax = 254;
+constexpr uint8_t kLongStringMark = 0xFF;
 
 struct Entry {
   Entry* next;
@@ -102,13 +114,17 @@ struct Entry {
     return v;
   }
   void set_int_in_place(int64_t v) { memcpy(payload(), &v, 8); }
+  bool short_str() const { return static_cast<uint8_t>(*payload()) != kLongStringMark; }
+  // Bytes of the length prefix before the string's bytes.
+  size_t str_prefix() const { return short_str() ? 1 : 5; }
   uint32_t str_len() const {
+    if (short_str()) return static_cast<uint8_t>(*payload());
     uint32_t n;
-    memcpy(&n, payload(), 4);
+    memcpy(&n, payload() + 1, 4);
     return n;
   }
-  const char* str_data() const { return payload() + 4; }
-  char* str_data_mut() { return payload() + 4; }
+  const char* str_data() const { return payload() + str_prefix(); }
+  char* str_data_mut() { return payload() + str_prefix(); }
   // The string value; integers are formatted into `scratch` (>= 24 bytes).
   std::string_view string_value(char* scratch) const;
   std::string string_copy() const;

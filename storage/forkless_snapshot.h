@@ -20,7 +20,7 @@
 // of their table, and every few chunks for all tables of the database being walked.
 // Cost to clients: one pointer test per key lookup while no snapshot runs; during one, each
 // key used for the first time in a part not yet written is encoded once, and a shard is
-// locked by the walk for one chunk (about a thousand buckets) at a time.
+// locked by the walk for one chunk (512 buckets, at most about a thousand keys) at a time.
 //
 // A flushed table hands its contents to the snapshot (TableSnapshot::adopt), which writes
 // and frees them. Keys on a flash tier are not in tables: with flash, snapshots fork.
@@ -61,7 +61,7 @@ class ForklessSnapshot {
   uint64_t keys_written() const { return keys_written_.load(std::memory_order_relaxed); }
 
   // Buckets the walk encodes per shard lock hold.
-  static constexpr size_t kChunkBuckets = 1024;
+  static constexpr size_t kChunkBuckets = 512;
   // Every this many chunks the walk also writes out what clients kept ahead of it in the
   // other tables of the database it is in.
   static constexpr uint64_t kSweepEveryChunks = 16;

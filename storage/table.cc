@@ -12,6 +12,11 @@ namespace terndb::storage {
 namespace {
 
 constexpr size_t kMinBuckets = 4;
+// Keys per bucket before the array doubles. Two rather than one: a bucket costs 8 bytes
+// and an entry of a small key and value ~128, so at one key per bucket the array just
+// after doubling is an eighth of the memory (keys a cache at maxmemory cannot hold); a
+// chain of two costs one more entry visit on a lookup.
+constexpr size_t kMaxLoad = 2;
 
 uint64_t reverse_bits(uint64_t v, int width) {
   v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
@@ -78,7 +83,7 @@ Entry** Table::find(std::string_view key, uint64_t hash) const {
 void Table::insert(Entry* e, uint64_t hash) {
   if (!buckets_) {
     resize(kMinBuckets);
-  } else if (size_ >= bucket_count() && !snap_) {
+  } else if (size_ >= bucket_count() * kMaxLoad && !snap_) {
     resize(bucket_count() * 2);
   }
   e->snapshot_skip = snapshot_pending(hash) ? 1 : 0;
@@ -183,9 +188,9 @@ void Table::attach_snapshot(TableSnapshot* s) {
 void Table::detach_snapshot() {
   snap_ = nullptr;
   // Growth held back while the array was frozen.
-  if (buckets_ && size_ > bucket_count()) {
+  if (buckets_ && size_ >= bucket_count() * kMaxLoad) {
     size_t target = bucket_count();
-    while (target < size_) target *= 2;
+    while (size_ >= target * kMaxLoad) target *= 2;
     resize(target);
   }
 }

@@ -1,5 +1,5 @@
 // A chained hash table of Entry pointers: the chain link lives inside each Entry, so the
-// table adds only its bucket array (8 bytes a bucket, load factor kept between 1/8 and 1).
+// table adds only its bucket array (8 bytes a bucket, load factor kept between 1/8 and 2).
 //
 // Resizing rehashes the whole table at once. Tables are per (shard, database), so each
 // holds 1/shard_count of a database and a resize is short; see keyspace.h.

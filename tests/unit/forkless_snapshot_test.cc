@@ -234,7 +234,7 @@ TEST(ForklessSnapshot, TableGrowsAgainAfterTheWalk) {
   std::string err;
   ASSERT_TRUE(snap->write(out, &err)) << err;
   EXPECT_EQ(t.snapshot(), nullptr);
-  EXPECT_GE(t.bucket_count(), t.size());
+  EXPECT_GT(t.bucket_count() * 2, t.size());  // below two keys a bucket again
 }
 
 }  // namespace
