@@ -7,6 +7,7 @@
 #include "server/active_replica.h"
 #include "server/blocking.h"
 #include "server/connection.h"
+#include "server/script_batch.h"
 #include "server/scripting/script_busy.h"
 #include "server/deferred_post.h"
 #include "server/eviction.h"
@@ -150,6 +151,8 @@ void invoke_command(CommandContext& ctx, Worker& worker) {
 }
 
 void Connection::execute(const std::vector<std::string_view>& argv) {
+  // Shard locks a previous script left held serve only a script that follows at once.
+  script_batch::release_unless_script(server_, *state_, argv);
   const int64_t start_us = storage::now_us();
   state_->last_interaction_ms.store(start_us / 1000, std::memory_order_relaxed);
 
