@@ -6,6 +6,7 @@
 
 #include "server/active_replica.h"
 #include "server/blocking.h"
+#include "server/command_name_cache.h"
 #include "server/connection.h"
 #include "server/script_batch.h"
 #include "server/scripting/script_busy.h"
@@ -72,10 +73,8 @@ CommandSpec* resolve_command(Server& server, Worker& worker, ClientState& client
     if (spec) worker.command_stats[spec->id].rejected_calls.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
   };
-  thread_local std::string name;
-  name.assign(argv[0]);
-  for (auto& c : name) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-  CommandSpec* spec = server.commands().find(name);
+  thread_local CommandNameCache names;
+  CommandSpec* spec = names.find(server.commands(), argv[0]);
   if (!spec) return reject(unknown_command_error(argv), nullptr);
   // A container named alone runs its own handler (COMMAND) or fails its arity (CLIENT).
   if (!spec->subcommands.empty() && argv.size() >= 2) {
