@@ -47,7 +47,7 @@ void release_unless_script(Server& server, const ClientState& client,
 // For the script runner: whether this thread may leave the locks held after a script,
 // and taking over / handing back the held locks.
 bool in_scope();
-bool take(storage::Keyspace& ks);   // true when the locks were held and are now the caller's
+bool take(storage::Keyspace& ks);  // true when the locks were held and are now the caller's
 void leave_held(storage::Keyspace& ks);
 
 }  // namespace script_batch
