@@ -120,7 +120,8 @@ class ScriptBatches(unittest.TestCase):
         replies = pipeline(c, [push + ("one",), push + ("two",), ("LLEN", "q")])
         self.assertEqual(replies[2], b":0\r\n")
         got = sorted(w.read_reply() for w in waiters)
-        self.assertEqual(got, [b"*2\r\n$1\r\nq\r\n$3\r\none\r\n", b"*2\r\n$1\r\nq\r\n$3\r\ntwo\r\n"])
+        self.assertEqual(got, [b"*2\r\n$1\r\nq\r\n$3\r\none\r\n",
+                               b"*2\r\n$1\r\nq\r\n$3\r\ntwo\r\n"])
         for conn in waiters + [c]:
             conn.close()
 
