@@ -4,6 +4,7 @@ WATCH, blocking commands, a protocol error) still runs and answers as redis-serv
 does, clients on the other io thread never see a script half done, and the locks are
 given back once the input is used up."""
 import threading
+import time
 import unittest
 
 from harness import SideBySide, Terndb, encode_command, main
@@ -115,7 +116,10 @@ class ScriptBatches(unittest.TestCase):
         for w in waiters:
             w.send(encode_command("BLPOP", "q", "10"))
         c = self.terndb.raw()
-        c.call("PING")  # the BLPOPs have arrived before the pushes
+        deadline = time.monotonic() + 10
+        while b"blocked_clients:2\r\n" not in c.call("INFO", "clients"):
+            self.assertLess(time.monotonic(), deadline, "the BLPOPs did not arrive")
+            time.sleep(0.01)
         push = ("EVAL", "return redis.call('rpush', KEYS[1], ARGV[1])", "1", "q")
         replies = pipeline(c, [push + ("one",), push + ("two",), ("LLEN", "q")])
         self.assertEqual(replies[2], b":0\r\n")
