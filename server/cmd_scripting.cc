@@ -12,6 +12,7 @@
 #include "protocol/numbers.h"
 #include "server/command.h"
 #include "server/command_help.h"
+#include "server/script_batch.h"
 #include "server/scripting/lua_engine.h"
 #include "server/scripting/script_busy.h"
 #include "server/scripting/script_cache.h"
@@ -89,7 +90,8 @@ void execute(ScriptJob& job, protocol::ReplyBuilder& reply, bool locked) {
   }
   request.connection = job.connection;
   storage::Keyspace& ks = job.server->keyspace();
-  ks.lock_all();
+  // The previous script of this client's input may have left the locks held for this one.
+  if (!script_batch::take(ks)) ks.lock_all();
   // Clients blocked on keys the script creates are served once it is done, as after EXEC.
   storage::ReadyKeys ready;
   storage::ReadyKeys* saved_sink = storage::ready_keys_sink();
@@ -99,6 +101,10 @@ void execute(ScriptJob& job, protocol::ReplyBuilder& reply, bool locked) {
   for (auto& [db, key] : ready.keys) {
     storage::KeyHandle k(ks, db, key, storage::now_ms(), true);
     k.shard().waiters.serve(db, k);
+  }
+  if (script_batch::in_scope() && job.connection && !request.stand_in) {
+    script_batch::leave_held(ks);  // released before anything but a script runs
+    return;
   }
   ks.unlock_all();
   // The stand-in may be waiting for a shard lock: stop it only now.

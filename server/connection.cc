@@ -9,6 +9,7 @@
 #include "server/dispatch.h"
 #include "server/log.h"
 #include "server/pubsub.h"
+#include "server/script_batch.h"
 #include "server/server.h"
 #include "storage/clock.h"
 #include "storage/hashing.h"
@@ -88,6 +89,7 @@ void Connection::start() {
 void Connection::close() {
   if (closed_) return;
   closed_ = true;
+  script_batch::release();  // dropping WATCHes below takes shard locks
   if (push_target_) {
     push_target_->connection = nullptr;
     server_.pubsub().leave_all(push_target_, false);
@@ -184,6 +186,8 @@ void Connection::process_input() {
   // a pipeline of PUBLISHes costs each subscriber one write, as with Redis, which writes
   // to its clients once per event loop iteration.
   CommandPostScope batch;
+  // Destroyed before `batch`: locks held from a script are released before anything else.
+  ScriptBatchScope scripts;
   protocol::ParserLimits limits;
   limits.max_bulk_len = server_.opt_proto_max_bulk_len.num.load(std::memory_order_relaxed);
   while (!closed_ && !close_when_flushed_ && !blocked_ && !postponed_ && !hand_over_ &&

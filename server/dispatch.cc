@@ -6,6 +6,7 @@
 
 #include "server/active_replica.h"
 #include "server/blocking.h"
+#include "server/command_name_cache.h"
 #include "server/connection.h"
 #include "server/scripting/script_busy.h"
 #include "server/deferred_post.h"
@@ -13,6 +14,7 @@
 #include "server/monitor.h"
 #include "server/propagate.h"
 #include "server/replication.h"
+#include "server/script_batch.h"
 #include "server/server.h"
 #include "storage/clock.h"
 #include "storage/hashing.h"
@@ -72,10 +74,8 @@ CommandSpec* resolve_command(Server& server, Worker& worker, ClientState& client
     if (spec) worker.command_stats[spec->id].rejected_calls.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
   };
-  thread_local std::string name;
-  name.assign(argv[0]);
-  for (auto& c : name) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-  CommandSpec* spec = server.commands().find(name);
+  thread_local CommandNameCache names;
+  CommandSpec* spec = names.find(server.commands(), argv[0]);
   if (!spec) return reject(unknown_command_error(argv), nullptr);
   // A container named alone runs its own handler (COMMAND) or fails its arity (CLIENT).
   if (!spec->subcommands.empty() && argv.size() >= 2) {
@@ -152,6 +152,8 @@ void invoke_command(CommandContext& ctx, Worker& worker) {
 }
 
 void Connection::execute(const std::vector<std::string_view>& argv) {
+  // Shard locks a previous script left held serve only a script that follows at once.
+  script_batch::release_unless_script(server_, *state_, argv);
   const int64_t start_us = storage::now_us();
   state_->last_interaction_ms.store(start_us / 1000, std::memory_order_relaxed);
 

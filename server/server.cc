@@ -9,6 +9,7 @@
 
 #include "server/client_eviction.h"
 #include "server/client_pause.h"
+#include "server/command_name_cache.h"
 #include "server/connection.h"
 #include "server/eviction.h"
 #include "server/flash.h"
@@ -68,6 +69,7 @@ Server::Server(conf::Registry& config)
   flash_ = open_flash_store(config_, storage::now_ms());
   keyspace_->set_flash(flash_.get());
   register_all_commands(commands_);
+  CommandNameCache::invalidate_all();  // this table may sit where a destroyed one was
   // rename-command lines of the config file, as (name, new name) pairs.
   std::vector<std::string> renames;
   protocol::split_args(config_.text("rename-command"), renames);
@@ -152,6 +154,7 @@ void Server::wire_access_policy() {
 
 Server::~Server() {
   persistence_.reset();  // before the keyspace and workers it uses
+  CommandNameCache::invalidate_all();  // a later Server may reuse this command table's address
 }
 
 int64_t Server::hz() const {

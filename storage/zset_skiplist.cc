@@ -164,11 +164,72 @@ ZSkiplist::Node* ZSkiplist::update_score(Node* node, double score) {
     node->score = score;
     return node;
   }
-  Node* update[kMaxLevel];
-  find_update(node->score, node->member(), update);
-  unlink(node, update);
+  // Moving the node is an unlink and a link, merged so that levels above its height are
+  // written only where it changes gap. An unlink there lowers the span of the old gap's
+  // predecessor and a link raises the new gap's: where both are one node (nearly always
+  // on the top levels, which every walk crosses) the two cancel out, and skipping them
+  // keeps those hot nodes unwritten, and valid in other cores' caches.
+  Node* old_update[kMaxLevel];
+  find_update(node->score, node->member(), old_update);
+  const int height = static_cast<int>(node->height);
+  for (int i = 0; i < height; ++i) {
+    Level& prev = old_update[i]->levels()[i];
+    prev.span += node->levels()[i].span - 1;
+    prev.forward = node->levels()[i].forward;
+  }
+  if (node->levels()[0].forward) {
+    node->levels()[0].forward->backward = node->backward;
+  } else {
+    tail_ = node->backward;
+  }
+  while (level_ > 1 && header_->levels()[level_ - 1].forward == nullptr) --level_;
+  --length_;
   node->score = score;
-  link(node);
+
+  // The link walk. Above `height` the spans it adds up still count the node in its old
+  // gap, which shifts rank[i] there and every rank below by the same amount: the
+  // differences rank[0] - rank[i] used below `height` only add spans of levels below it,
+  // all already exact.
+  Node* update[kMaxLevel];
+  size_t rank[kMaxLevel];
+  Node* p = header_;
+  const std::string_view member = node->member();
+  for (int i = level_ - 1; i >= 0; --i) {
+    rank[i] = i == level_ - 1 ? 0 : rank[i + 1];
+    while (p->levels()[i].forward && before(p->levels()[i].forward, score, member)) {
+      rank[i] += p->levels()[i].span;
+      p = p->levels()[i].forward;
+    }
+    update[i] = p;
+  }
+  if (height > level_) {
+    // The node was alone on its top levels (so they were dropped above): they hold only it.
+    for (int i = level_; i < height; ++i) {
+      rank[i] = 0;
+      update[i] = header_;
+      update[i]->levels()[i].span = length_;
+    }
+    level_ = height;
+  }
+  for (int i = 0; i < height; ++i) {
+    Level& prev = update[i]->levels()[i];
+    node->levels()[i].forward = prev.forward;
+    prev.forward = node;
+    node->levels()[i].span = prev.span - (rank[0] - rank[i]);
+    prev.span = (rank[0] - rank[i]) + 1;
+  }
+  for (int i = height; i < level_; ++i) {
+    if (old_update[i] == update[i]) continue;
+    old_update[i]->levels()[i].span--;
+    update[i]->levels()[i].span++;
+  }
+  node->backward = update[0] == header_ ? nullptr : update[0];
+  if (node->levels()[0].forward) {
+    node->levels()[0].forward->backward = node;
+  } else {
+    tail_ = node;
+  }
+  ++length_;
   return node;
 }
 

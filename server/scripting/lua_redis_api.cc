@@ -10,6 +10,7 @@
 
 #include "protocol/numbers.h"
 #include "server/command.h"
+#include "server/command_name_cache.h"
 #include "server/dispatch.h"
 #include "server/eviction.h"
 #include "server/log.h"
@@ -105,8 +106,8 @@ CommandSpec* find_command(Server& server, const std::vector<std::string_view>& a
       if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + 32);
     }
   };
-  lower_into(argv[0]);
-  CommandSpec* spec = server.commands().find(name);
+  thread_local CommandNameCache names;
+  CommandSpec* spec = names.find(server.commands(), argv[0]);
   if (spec && !spec->subcommands.empty() && argv.size() >= 2) {
     lower_into(argv[1]);
     auto it = spec->subcommands.find(name);

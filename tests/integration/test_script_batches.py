@@ -1,0 +1,165 @@
+"""Scripts pipelined by one client run under one hold of every shard lock (see
+server/script_batch.h): whatever follows them in the same input (plain commands, MULTI,
+WATCH, blocking commands, a protocol error) still runs and answers as redis-server 7.0
+does, clients on the other io thread never see a script half done, and the locks are
+given back once the input is used up."""
+import threading
+import time
+import unittest
+
+from harness import SideBySide, Terndb, encode_command, main
+
+INCR = "return redis.call('incr', KEYS[1])"
+MOVE = "redis.call('decr', KEYS[1]) redis.call('incr', KEYS[2]) return 1"
+
+
+def pipeline(conn, commands):
+    conn.send(b"".join(encode_command(*cmd) for cmd in commands))
+    return [conn.read_reply() for _ in commands]
+
+
+class PipelinedScriptsAsRedis(SideBySide):
+    def test_scripts_followed_by_every_kind_of_command(self):
+        sha = self.same("SCRIPT", "LOAD", INCR)[len(b"$40\r\n"):-2].decode()
+        commands = [
+            ("EVAL", "return redis.call('set', KEYS[1], 'x')", "1", "s"),
+            ("EVALSHA", sha, "1", "n"),
+            ("EVALSHA", sha, "1", "n"),
+            ("evalsha", sha, "1", "n"),
+            ("GET", "n"),
+            ("EVAL_RO", "return redis.call('get', KEYS[1])", "1", "n"),
+            ("EVALSHA", sha, "1", "s"),  # a script error, then more scripts
+            ("EVALSHA", "0" * 40, "1", "n"),  # NOSCRIPT
+            ("EVALSHA", sha, "1", "n"),
+            ("WATCH", "n"),
+            ("EVALSHA", sha, "1", "n"),
+            ("MULTI",),
+            ("EVALSHA", sha, "1", "n"),
+            ("GET", "n"),
+            ("EXEC",),  # aborted: the watched key changed
+            ("MULTI",),
+            ("EVALSHA", sha, "1", "n"),
+            ("EVALSHA", sha, "1", "n"),
+            ("EXEC",),
+            ("EVALSHA", sha, "1", "n"),
+            ("DEL", "n"),
+            ("EVALSHA", sha, "1", "n"),
+            ("RPUSH", "l", "a"),
+            ("EVAL", "return redis.call('lpop', KEYS[1])", "1", "l"),
+            ("BLPOP", "l", "0.01"),  # times out: the script took the only element
+            ("EVAL", "return redis.call('rpush', KEYS[1], 'b')", "1", "l"),
+            ("BLPOP", "l", "0"),
+            ("DBSIZE",),
+        ]
+        self.assertEqual(pipeline(self.t, commands), pipeline(self.r, commands))
+
+
+class ScriptBatches(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.terndb = Terndb(threads=2)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.terndb.stop()
+
+    def setUp(self):
+        c = self.terndb.raw()
+        c.call("FLUSHALL")
+        c.close()
+
+    def test_pipelined_scripts_stay_atomic_against_other_threads(self):
+        """Movers pipeline 50 scripts at a time from connections spread over both io
+        threads; readers (MGET) and plain writers in between never see a + b broken."""
+        c = self.terndb.raw()
+        c.call("MSET", "a", "100000", "b", "0")
+        stop = threading.Event()
+        broken, errors = [], []
+
+        def mover():
+            try:
+                m = self.terndb.raw()
+                for _ in range(20):
+                    replies = pipeline(m, [("EVAL", MOVE, "2", "a", "b")] * 50)
+                    if replies != [b":1\r\n"] * 50:
+                        errors.append(replies[0])
+                m.close()
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(repr(e))
+
+        def reader():
+            r = self.terndb.raw()
+            while not stop.is_set():
+                reply = r.call("MGET", "a", "b").split(b"\r\n")
+                total = int(reply[2]) + int(reply[4])
+                if total != 100000:
+                    broken.append(total)
+                r.call("INCR", "other")
+            r.close()
+
+        readers = [threading.Thread(target=reader) for _ in range(2)]
+        movers = [threading.Thread(target=mover) for _ in range(3)]
+        for th in readers + movers:
+            th.start()
+        for th in movers:
+            th.join(120)
+        stop.set()
+        for th in readers:
+            th.join(30)
+        self.assertEqual(errors, [])
+        self.assertEqual(broken, [])
+        self.assertEqual(c.call("MGET", "a", "b"), b"*2\r\n$5\r\n97000\r\n$4\r\n3000\r\n")
+        c.close()
+
+    def test_blocked_client_on_the_other_thread_is_served(self):
+        waiters = [self.terndb.raw() for _ in range(2)]  # one per io thread
+        for w in waiters:
+            w.send(encode_command("BLPOP", "q", "10"))
+        c = self.terndb.raw()
+        deadline = time.monotonic() + 10
+        while b"blocked_clients:2\r\n" not in c.call("INFO", "clients"):
+            self.assertLess(time.monotonic(), deadline, "the BLPOPs did not arrive")
+            time.sleep(0.01)
+        push = ("EVAL", "return redis.call('rpush', KEYS[1], ARGV[1])", "1", "q")
+        replies = pipeline(c, [push + ("one",), push + ("two",), ("LLEN", "q")])
+        self.assertEqual(replies[2], b":0\r\n")
+        got = sorted(w.read_reply() for w in waiters)
+        self.assertEqual(got, [b"*2\r\n$1\r\nq\r\n$3\r\none\r\n",
+                               b"*2\r\n$1\r\nq\r\n$3\r\ntwo\r\n"])
+        for conn in waiters + [c]:
+            conn.close()
+
+    def test_protocol_error_after_scripts_releases_the_locks(self):
+        """The connection closes (dropping its WATCH, which takes a shard lock) right after
+        scripts that left every lock held; the server goes on serving everyone."""
+        c = self.terndb.raw()
+        c.call("WATCH", "w")
+        c.send(encode_command("EVAL", INCR, "1", "w") * 5 + b"*1\r\n$x\r\n")
+        replies = [c.read_reply() for _ in range(5)]
+        self.assertEqual(replies, [b":%d\r\n" % i for i in range(1, 6)])
+        self.assertTrue(c.read_reply().startswith(b"-ERR Protocol error"))
+        self.assertTrue(c.closed_by_peer())
+        others = [self.terndb.raw() for _ in range(2)]
+        for i, o in enumerate(others):
+            self.assertEqual(o.call("GET", "w"), b"$1\r\n%d\r\n" % (5 + i))
+            self.assertEqual(o.call("EVAL", INCR, "1", "w"), b":%d\r\n" % (6 + i))
+            o.close()
+
+    def test_unfinished_pipeline_does_not_keep_the_locks(self):
+        """Scripts followed by half a command: the locks are released while the server
+        waits for the rest, so other clients are not held up."""
+        c = self.terndb.raw()
+        c.send(encode_command("EVAL", INCR, "1", "k") * 3 + b"*2\r\n$3\r\nGET\r\n")
+        self.assertEqual([c.read_reply() for _ in range(3)], [b":1\r\n", b":2\r\n", b":3\r\n"])
+        others = [self.terndb.raw() for _ in range(2)]
+        for i, o in enumerate(others):
+            o.sock.settimeout(5)
+            self.assertEqual(o.call("INCR", "k"), b":%d\r\n" % (4 + i))
+            o.close()
+        c.send(b"$1\r\nk\r\n")
+        self.assertEqual(c.read_reply(), b"$1\r\n5\r\n")
+        c.close()
+
+
+if __name__ == "__main__":
+    main()
