@@ -4,6 +4,8 @@ Debian's redis-server 7.0 and terndb replicas: repl-backlog-ttl, disk-based full
 snapshot between replicas that arrive together."""
 import os
 import random
+import re
+import signal
 import socket
 import string
 import time
@@ -160,6 +162,36 @@ class ReplicationSyncTest(unittest.TestCase):
         self.assertTrue(os.path.getsize(os.path.join(master.workdir, "dump.rdb")) > 0)
         self.assertEqual([f for f in os.listdir(master.workdir) if f.startswith("temp-")], [])
         self.assertEqual(info(mc)["connected_slaves"], 2)
+        self.assertEqual(mc.info("stats")["sync_full"], 2)
+
+    def test_replica_joins_a_disk_snapshot_under_way(self):
+        master = self.start(terndb("--repl-diskless-sync", "no"))
+        mc = master.client()
+        mixed_writes(mc, 5000, seed=71)
+        # Enough data for the child to be caught while it writes.
+        pipe = mc.pipeline(transaction=False)
+        for i in range(100):
+            pipe.mset({"bulk:%d:%d" % (i, j): "x%0100d" % j for j in range(1000)})
+        pipe.execute()
+        first = self.start(terndb("--replicaof", "127.0.0.1", master.port))
+        wait_until(lambda: re.search(r"Background saving started by pid (\d+)", master.log()),
+                   30, step=0.002, what="the snapshot child")
+        pid = int(re.search(r"Background saving started by pid (\d+)", master.log()).group(1))
+        # Held while the second replica arrives and writes go on.
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            mixed_writes(mc, 3000, seed=72)
+            second = self.start(redis("--replicaof", "127.0.0.1", master.port))
+            wait_until(lambda: "Waiting for end of BGSAVE for SYNC" in master.log(), 30,
+                       what="the second replica to join")
+            mixed_writes(mc, 3000, seed=73)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        self.link_up(first, master)
+        self.link_up(second, master)
+        mixed_writes(mc, 2000, seed=74)
+        self.assert_same_data(mc, first.client(), second.client())
+        self.assertEqual(master.log().count(DISK_FORK), 1)
         self.assertEqual(mc.info("stats")["sync_full"], 2)
 
     def test_sync_without_capa_eof_gets_the_file(self):
