@@ -80,6 +80,8 @@ struct ReplicationStats {
 class Replication {
  public:
   ReplicationStats stats;
+  // A full sync's snapshot loads beside the served data (INFO persistence async_loading).
+  std::atomic<bool> async_loading{false};
 
   static Replication& instance();
 

@@ -133,9 +133,6 @@ class Terndb(_Server):
                  "--server-threads", str(threads)]
         if not file_save:  # file_save: keep the config file's save rules
             argv += ["--save", ""]
-        # Redis 7.0's default waits 5 s before each diskless full sync; tests that test the
-        # delay set their own.
-        argv += ["--repl-diskless-sync-delay", "0"]
         argv += [str(o) for o in options]
         if extra_args:
             argv += extra_args

@@ -1,7 +1,8 @@
 """How a terndb master starts its replicas' full syncs and keeps its backlog, against
 Debian's redis-server 7.0 and terndb replicas: repl-backlog-ttl, disk-based full sync
 (`repl-diskless-sync no`), and repl-diskless-sync-delay / -max-replicas sharing one
-snapshot between replicas that arrive together."""
+snapshot between replicas that arrive together; and a terndb replica loading a full sync
+asynchronously (`repl-diskless-load swapdb`) while serving its old data."""
 import os
 import random
 import re
@@ -20,7 +21,8 @@ SOCKET_FORK = "Starting BGSAVE for SYNC with target: replicas sockets"
 
 
 def terndb(*opts):
-    return Terndb("--enable-debug-command", "yes", *opts)
+    # Redis 7.0's default delay (5 s) would slow every sync; the tests of the delay set theirs.
+    return Terndb("--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0", *opts)
 
 
 def redis(*opts):
@@ -37,6 +39,9 @@ class ReplicationSyncTest(unittest.TestCase):
 
     def start(self, srv):
         self.servers.append(srv)
+        # Commands other than INFO get -LOADING until the start-up load is done.
+        c = srv.client()
+        wait_until(lambda: c.info("persistence").get("loading") == 0, 30, what="start-up load")
         return srv
 
     def link_up(self, replica, master, timeout=60.0):
@@ -280,6 +285,48 @@ class ReplicationSyncTest(unittest.TestCase):
         self.assertEqual(master.log().count(SOCKET_FORK), 2)
         self.assertNotIn("Delay next BGSAVE", master.log())
 
+
+    # --- async loading on the replica (repl-diskless-load swapdb) ------------------------
+
+    def test_async_loading_serves_old_data_until_the_swap(self):
+        master = self.start(terndb())
+        mc = master.client()
+        pipe = mc.pipeline(transaction=False)
+        for i in range(150):
+            pipe.mset({"new:%d:%d" % (i, j): "y%080d" % j for j in range(1000)})
+        pipe.execute()
+        replica = self.start(terndb("--repl-diskless-load", "swapdb"))
+        rc = replica.client()
+        rc.mset({"old:%d" % i: i for i in range(100)})
+        rc.execute_command("REPLICAOF", "127.0.0.1", master.port)
+        seen = 0
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            p = rc.pipeline(transaction=False)
+            p.info("persistence")
+            p.get("old:7")
+            p.dbsize()
+            p.exists("new:0:0")
+            p.info("persistence")
+            before, old, size, new, after = p.execute()
+            if before["async_loading"] == 1 and after["async_loading"] == 1:
+                seen += 1
+                self.assertEqual(old, b"7")
+                self.assertEqual(size, 100)
+                self.assertEqual(new, 0)
+                self.assertEqual(before["loading"], 0)
+                self.assertEqual(info(rc)["master_sync_in_progress"], 1)
+            if info(rc).get("master_link_status") == "up":
+                break
+        self.assertGreater(seen, 0, "async_loading:1 never seen")
+        self.link_up(replica, master)
+        self.assert_same_data(mc, rc)
+        self.assertIsNone(rc.get("old:7"))
+        self.assertEqual(rc.info("persistence")["async_loading"], 0)
+        self.assertIn("async loading", replica.log())
+        # The stream goes on after the swap.
+        mc.set("after", "1")
+        wait_until(lambda: rc.get("after") == b"1", 10, what="the stream after the swap")
 
 if __name__ == "__main__":
     main()
