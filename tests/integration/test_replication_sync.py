@@ -307,15 +307,17 @@ class ReplicationSyncTest(unittest.TestCase):
             p.get("old:7")
             p.dbsize()
             p.exists("new:0:0")
+            p.info("replication")
             p.info("persistence")
-            before, old, size, new, after = p.execute()
+            before, old, size, new, repl, after = p.execute()
             if before["async_loading"] == 1 and after["async_loading"] == 1:
                 seen += 1
                 self.assertEqual(old, b"7")
                 self.assertEqual(size, 100)
                 self.assertEqual(new, 0)
                 self.assertEqual(before["loading"], 0)
-                self.assertEqual(info(rc)["master_sync_in_progress"], 1)
+                self.assertEqual(repl["master_sync_in_progress"], 1)
+                self.assertEqual(repl["master_link_status"], "down")
             if info(rc).get("master_link_status") == "up":
                 break
         self.assertGreater(seen, 0, "async_loading:1 never seen")
