@@ -68,13 +68,32 @@ void StreamLog::activate() {
   std::lock_guard<std::mutex> g(mu_);
   if (active_) return;
   active_ = true;
+  early_.clear();  // left over from before a freed backlog
   // No ticket is taken while the sequence is off, so the next one is where we start.
   expected_ticket_ = storage::write_sequence().next.load();
   storage::write_sequence().enabled.store(true);
 }
 
+bool StreamLog::free_backlog() {
+  std::lock_guard<std::mutex> g(mu_);
+  if (!active_ || !readers_.empty()) return false;
+  active_ = false;
+  storage::write_sequence().enabled.store(false);
+  // Tickets taken before this point are handed in later and dropped: activate() starts
+  // from the next ticket, and a new replica's snapshot holds those writes anyway.
+  early_.clear();
+  snapshot_points_.clear();
+  std::string().swap(buf_);
+  replid_ = random_replid();
+  replid2_.assign(40, '0');
+  second_offset_ = -1;
+  selected_db_ = -1;
+  return true;
+}
+
 void StreamLog::submit(uint64_t ticket, StreamBatch batch) {
   std::lock_guard<std::mutex> g(mu_);
+  if (!active_) return;
   if (ticket != expected_ticket_) {
     if (ticket > expected_ticket_) early_.emplace(ticket, std::move(batch));
     return;
@@ -155,6 +174,8 @@ void StreamLog::place_readers_locked() {
     if (r.placed || r.start_ticket != expected_ticket_) continue;
     r.placed = true;
     r.pos = offset_;
+    snapshot_points_[r.start_ticket] = offset_;
+    if (snapshot_points_.size() > 16) snapshot_points_.erase(snapshot_points_.begin());
     // The snapshot does not say which database the stream is in: name it again.
     selected_db_ = -1;
     if (r.on_placed) r.on_placed(offset_);
@@ -267,9 +288,21 @@ void StreamLog::attach(const std::shared_ptr<StreamReader>& r, uint64_t offset) 
   wake_readers_locked();
 }
 
-void StreamLog::attach_at_ticket(const std::shared_ptr<StreamReader>& r, uint64_t ticket,
+bool StreamLog::attach_at_ticket(const std::shared_ptr<StreamReader>& r, uint64_t ticket,
                                  std::function<void(uint64_t)> placed) {
   std::lock_guard<std::mutex> g(mu_);
+  if (ticket < expected_ticket_) {
+    auto it = snapshot_points_.find(ticket);
+    if (it == snapshot_points_.end() || it->second < offset_ - buf_.size()) return false;
+    Reader x;
+    x.reader = r;
+    x.key = r.get();
+    x.pos = it->second;
+    readers_.push_back(std::move(x));
+    placed(it->second);
+    wake_readers_locked();
+    return true;
+  }
   Reader x;
   x.reader = r;
   x.key = r.get();
@@ -278,6 +311,7 @@ void StreamLog::attach_at_ticket(const std::shared_ptr<StreamReader>& r, uint64_
   x.on_placed = std::move(placed);
   readers_.push_back(std::move(x));
   place_readers_locked();
+  return true;
 }
 
 void StreamLog::detach(const StreamReader* r) {

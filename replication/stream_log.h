@@ -73,6 +73,11 @@ class StreamLog {
   // Turns the write sequence on (first replica, or becoming a replica): from now on
   // writes take tickets and must be handed in.
   void activate();
+  // repl-backlog-ttl ran out on a master without replicas: the backlog is dropped and the
+  // sequence turned off until the next replica, under a new replication id (a replica
+  // of the old history must not continue from an offset that kept counting nowhere).
+  // False, doing nothing, while a reader is attached or the log is off.
+  bool free_backlog();
 
   // Appends in ticket order (see above).
   void submit(uint64_t ticket, StreamBatch batch);
@@ -96,7 +101,10 @@ class StreamLog {
   // places it where the write with `ticket` will start (a full sync's snapshot point),
   // calling `placed(offset)` then, with the lock held.
   void attach(const std::shared_ptr<StreamReader>& r, uint64_t offset);
-  void attach_at_ticket(const std::shared_ptr<StreamReader>& r, uint64_t ticket,
+  // A ticket already passed is accepted when it was a snapshot point some reader was placed
+  // at and its bytes are still held (a replica joining a snapshot under way); otherwise
+  // false, attaching nothing.
+  bool attach_at_ticket(const std::shared_ptr<StreamReader>& r, uint64_t ticket,
                         std::function<void(uint64_t)> placed);
   void detach(const StreamReader* r);
   // Copies up to `max` bytes from the reader's position to `out`, advancing it. Returns
@@ -143,6 +151,8 @@ class StreamLog {
   uint64_t expected_ticket_ = 1;
   std::map<uint64_t, StreamBatch> early_;  // handed in before their turn
   std::vector<Reader> readers_;
+  // The last snapshot points readers were placed at: ticket -> offset.
+  std::map<uint64_t, uint64_t> snapshot_points_;
 };
 
 // A new 40-hex-digit replication id.

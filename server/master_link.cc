@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <optional>
+#include <thread>
+#include <vector>
 
 #include "protocol/numbers.h"
 #include "server/active_replica.h"
@@ -12,6 +14,7 @@
 #include "server/repl_snapshot.h"
 #include "server/server.h"
 #include "storage/clock.h"
+#include "storage/key_handle.h"
 
 namespace terndb::server {
 namespace {
@@ -28,6 +31,30 @@ std::string encode(const std::vector<std::string>& argv) {
   return out;
 }
 
+// Moves every entry of `from` into `to` (the caller holds every shard lock of `to`).
+void move_all_keys(storage::Keyspace& from, storage::Keyspace& to) {
+  std::vector<std::string> keys;
+  for (int db = 0; db < from.databases(); ++db) {
+    keys.clear();
+    uint64_t cursor = 0;
+    do {
+      // -1: no entry counts as expired, whatever its time (the master deletes them).
+      cursor = from.scan(db, cursor, 1024, -1,
+                         [&](const storage::Entry* e) { keys.emplace_back(e->key()); });
+    } while (cursor != 0);
+    for (const std::string& key : keys) {
+      storage::Entry* e;
+      {
+        storage::KeyHandle src(from, db, key, 0, false);
+        e = src.detach();
+      }
+      if (!e) continue;
+      storage::KeyHandle dst(to, db, key, 0, true);
+      dst.put(e);
+    }
+  }
+}
+
 }  // namespace
 
 MasterLink::MasterLink(Server& server, Worker& worker, std::string host, int port, bool active,
@@ -40,12 +67,33 @@ MasterLink::MasterLink(Server& server, Worker& worker, std::string host, int por
       from_dns_(from_dns),
       resolver_(worker.io),
       socket_(worker.io),
-      retry_timer_(worker.io) {
+      retry_timer_(worker.io),
+      load_timer_(worker.io) {
   client_ = std::make_shared<ClientState>();
   client_->id = server.next_client_id();
   client_->authenticated = true;
   down_since_ms_ = storage::now_ms();
 }
+
+// An async load: the loader thread fills `staging` and sets `done`; the link's thread polls
+// for it (a thread posting to the io context could outlive it at shutdown).
+struct MasterLink::AsyncLoad {
+  std::thread thread;
+  std::atomic<bool> done{false};
+  bool ok = false;
+  std::string error;
+  size_t keys = 0;
+  std::unique_ptr<storage::Keyspace> staging;
+  std::string rdb;
+  std::string replid;
+  uint64_t offset = 0;
+  uint64_t generation = 0;
+  ~AsyncLoad() {
+    if (thread.joinable()) thread.join();
+  }
+};
+
+MasterLink::~MasterLink() = default;
 
 MasterView MasterLink::view() const {
   MasterView v;
@@ -401,6 +449,11 @@ void MasterLink::finish_full_sync(const std::string& replid, uint64_t offset,
          keys);
     return streaming();
   }
+  // Async loading as Redis 7.0's swapdb: only worth it when stale reads are served.
+  if (server_.config().num("repl-diskless-load") == 2 &&
+      server_.config().flag("replica-serve-stale-data") && !ks.flash()) {
+    return start_async_load(replid, offset);
+  }
   logf(LogLevel::kNotice, "MASTER <-> REPLICA sync: Flushing old data");
   ks.flush_all();
   logf(LogLevel::kNotice, "MASTER <-> REPLICA sync: Loading DB in memory");
@@ -413,6 +466,64 @@ void MasterLink::finish_full_sync(const std::string& replid, uint64_t offset,
   client_->db = 0;
   client_->tx = TransactionState{};
   logf(LogLevel::kNotice, "MASTER <-> REPLICA sync: Finished with success");
+  streaming();
+}
+
+void MasterLink::start_async_load(const std::string& replid, uint64_t offset) {
+  storage::Keyspace& ks = server_.keyspace();
+  async_load_.reset();  // one left from a link that failed meanwhile: waited for, dropped
+  auto load = std::make_unique<AsyncLoad>();
+  load->staging = std::make_unique<storage::Keyspace>(ks.databases(), ks.shard_bits());
+  load->staging->set_expire_on_access(false);  // expired keys kept: the master sends DELs
+  load->rdb.swap(payload_);
+  load->replid = replid;
+  load->offset = offset;
+  load->generation = generation_;
+  AsyncLoad* p = load.get();
+  async_load_ = std::move(load);
+  Replication::instance().async_loading.store(true);
+  logf(LogLevel::kNotice,
+       "MASTER <-> REPLICA sync: Loading DB in memory (async loading: old data served meanwhile)");
+  p->thread = std::thread([p]() {
+    p->ok = load_snapshot(*p->staging, p->rdb, &p->error, &p->keys);
+    std::string().swap(p->rdb);
+    p->done.store(true);
+  });
+  poll_async_load();
+}
+
+void MasterLink::poll_async_load() {
+  load_timer_.expires_after(std::chrono::milliseconds(10));
+  auto self = shared_from_this();
+  load_timer_.async_wait([self](const asio::error_code& ec) {
+    if (ec || !self->async_load_) return;
+    if (!self->async_load_->done.load()) return self->poll_async_load();
+    self->finish_async_load();
+  });
+}
+
+void MasterLink::finish_async_load() {
+  std::unique_ptr<AsyncLoad> load = std::move(async_load_);
+  load->thread.join();
+  Replication::instance().async_loading.store(false);
+  // The link failed or was stopped meanwhile: this snapshot belongs to no stream.
+  if (stopped_ || load->generation != generation_) return;
+  if (!load->ok) return fail("failed loading the master's RDB: " + load->error);
+  storage::Keyspace& ks = server_.keyspace();
+  ks.lock_all();
+  // Clients see the old data until here and the new data from the unlock on, never a mix.
+  ks.flush_all(true);
+  move_all_keys(*load->staging, ks);
+  ks.unlock_all();
+  // The master's bytes waited in the socket meanwhile.
+  last_io_ms_ = storage::now_ms();
+  replication::StreamLog& log = stream_log();
+  log.reset(load->replid, load->offset);
+  log.activate();
+  client_->db = 0;
+  client_->tx = TransactionState{};
+  logf(LogLevel::kNotice, "MASTER <-> REPLICA sync: Finished with success (%zu keys loaded)",
+       load->keys);
   streaming();
 }
 
@@ -516,6 +627,7 @@ void MasterLink::cron() {
   int st = state_.load();
   int64_t now = storage::now_ms();
   int64_t timeout_ms = server_.config().num("repl-timeout") * 1000;
+  if (async_load_) return;  // nothing is read from the master while its snapshot loads
   if (st != kConnect && now - last_io_ms_.load() > timeout_ms) {
     return fail("timeout: no data nor PING received");
   }

@@ -39,6 +39,7 @@ class MasterLink : public std::enable_shared_from_this<MasterLink> {
  public:
   MasterLink(Server& server, Worker& worker, std::string host, int port, bool active,
              bool from_dns = false);
+  ~MasterLink();  // waits for an async load under way
   void start();
   // Stops for good (REPLICAOF NO ONE or another master).
   void stop();
@@ -67,6 +68,11 @@ class MasterLink : public std::enable_shared_from_this<MasterLink> {
   void read_payload_header(const std::string& replid, uint64_t offset);
   void read_payload(const std::string& replid, uint64_t offset);
   void finish_full_sync(const std::string& replid, uint64_t offset, std::string_view rdb);
+  // repl-diskless-load swapdb: the snapshot loads into a keyspace of its own on a thread
+  // while clients keep reading the old data, then replaces it under every shard lock.
+  void start_async_load(const std::string& replid, uint64_t offset);
+  void poll_async_load();
+  void finish_async_load();
   void streaming();
   void apply_input();
   bool apply_command(const std::vector<std::string_view>& argv);
@@ -97,6 +103,9 @@ class MasterLink : public std::enable_shared_from_this<MasterLink> {
   std::string payload_;
   std::atomic<int64_t> sync_total_{-1};
   std::atomic<int64_t> sync_read_{0};
+  struct AsyncLoad;
+  std::unique_ptr<AsyncLoad> async_load_;  // joined when dropped
+  asio::steady_timer load_timer_;
   // Active mode: the peer and our position in its stream (strings under view_mu_, which
   // view() reads from other threads).
   mutable std::mutex view_mu_;

@@ -697,7 +697,7 @@ void Persistence::info(std::string& out) const {
   int64_t now = storage::now_ms();
   bool running = child_running() && disk_child_.load();
   info_line(out, "loading:%d", loading() ? 1 : 0);
-  info_line(out, "async_loading:0");
+  info_line(out, "async_loading:%d", Replication::instance().async_loading.load() ? 1 : 0);
   info_line(out, "current_cow_peak:0");
   info_line(out, "current_cow_size:0");
   info_line(out, "current_cow_size_age:0");

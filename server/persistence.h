@@ -61,6 +61,18 @@ class Persistence {
   bool save_after_flush(bool locked);
   // SAVE counts in rdb_saves (so does every BGSAVE; other saves do not, as in Redis).
   void count_save() { saves_.fetch_add(1); }
+  // A snapshot another forked child renamed into `dbfilename` (a replica's disk-based full
+  // sync, which Redis makes with a BGSAVE) counts as a finished background save; `writes`
+  // is writes_now() taken just before that fork.
+  uint64_t writes_now() const { return write_count(); }
+  void background_save_done(bool ok, uint64_t writes, int64_t started_ms) {
+    const int64_t now = storage::now_ms();
+    last_bgsave_seconds_.store((now - started_ms) / 1000);
+    last_bgsave_ok_.store(ok);
+    if (!ok) return;
+    writes_at_last_save_.store(writes);
+    last_save_time_.store(now / 1000);
+  }
 
   // Loads `dbfilename` into the keyspace (DEBUG RELOAD); false with *error on failure.
   bool reload(std::string* error);

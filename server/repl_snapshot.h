@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "storage/keyspace.h"
 
@@ -13,6 +14,11 @@ namespace terndb::server {
 // and the parent holds no lock the child could need.
 bool write_snapshot(storage::Keyspace& ks, int fd, const std::string& replid, uint64_t offset,
                     std::string* error);
+// The same snapshot to several replicas' pipes at once (a shared diskless full sync). A
+// pipe whose reader went away is dropped and the others go on; true when the snapshot
+// reached at least one to its end. SIGPIPE must be ignored.
+bool write_snapshot(storage::Keyspace& ks, const std::vector<int>& fds, const std::string& replid,
+                    uint64_t offset, std::string* error);
 
 // On a replica, into a flushed keyspace (the loader takes each shard lock as it inserts):
 // loads `rdb`, keeping keys whose expiry has passed for the master to delete.

@@ -4,8 +4,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+
 #include "protocol/numbers.h"
 #include "server/active_replica.h"
+#include "server/full_sync_job.h"
 #include "server/log.h"
 #include "server/propagate.h"
 #include "server/repl_snapshot.h"
@@ -39,10 +43,7 @@ ReplicaLink::ReplicaLink(Server& server, Worker& worker, Socket socket, std::str
 }
 
 ReplicaLink::~ReplicaLink() {
-  if (child_ > 0) {
-    ::kill(child_, SIGKILL);
-    ::waitpid(child_, nullptr, 0);
-  }
+  stream_log().detach(this);
 }
 
 ReplicaView ReplicaLink::view() const {
@@ -62,59 +63,71 @@ void ReplicaLink::start_full_sync(std::string pending_out, std::string pending_i
   out_ = std::move(pending_out);
   in_ = std::move(pending_in);
   Replication::instance().add_replica(shared_from_this());
-  replication::StreamLog& log = stream_log();
-  log.activate();
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return close();
-  storage::Keyspace& ks = server_.keyspace();
-  // The snapshot point: with every shard locked, all writes with a lower ticket are in
-  // the data and none with a higher one; the stream for this replica starts there.
-  const std::string replid = log.replid();
-  ks.lock_all();
-  const uint64_t ticket = replication::StreamLog::next_ticket();
-  // Placed now, before anything can append past the snapshot point (a PING, a PUBLISH or
-  // a peer's message takes tickets without shard locks); on_placed runs later on this
-  // thread, once this function has returned.
+  stream_log().activate();
+  // As Redis decides: a replica that cannot take the EOF-marked form gets the file.
+  const bool disk = !server_.config().flag("repl-diskless-sync") || !hello_.capa_eof;
+  job_ = FullSyncJob::request(server_, worker_, shared_from_this(), disk);
+  read_acks();
+}
+
+bool ReplicaLink::attach_at(uint64_t ticket) {
   std::weak_ptr<ReplicaLink> weak = weak_from_this();
   Worker* w = &worker_;
-  log.attach_at_ticket(shared_from_this(), ticket, [weak, w](uint64_t offset) {
+  // on_placed runs later on this link's thread, once the job has forked.
+  bool ok = stream_log().attach_at_ticket(shared_from_this(), ticket, [weak, w](uint64_t offset) {
     asio::post(w->io, [weak, offset]() {
       if (auto self = weak.lock()) self->on_placed(offset);
     });
   });
-  if (storage::FlashTier* flash = ks.flash()) flash->prepare_fork();
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::close(fds[0]);
-    std::string err;
-    // The offset is not known yet here (writes before the snapshot point may still be on
-    // their way to the log); the replica takes it from +FULLRESYNC.
-    bool ok = write_snapshot(ks, fds[1], replid, 0, &err);
-    ::_exit(ok ? 0 : 1);
-  }
-  ks.unlock_all();
-  ::close(fds[1]);
-  if (pid < 0) {
-    ::close(fds[0]);
-    logf(LogLevel::kWarning, "Can't fork for the replica's full sync");
-    return close();
-  }
-  child_ = pid;
-  logf(LogLevel::kNotice, "Starting BGSAVE for SYNC with target: replicas sockets");
-  pipe_ = std::make_unique<asio::posix::stream_descriptor>(worker_.io, fds[0]);
-  read_acks();
+  // Closed meanwhile on its own thread: close() may have detached before this attach.
+  if (ok && closed_.load()) stream_log().detach(this);
+  return ok;
+}
+
+void ReplicaLink::snapshot_started(int pipe_fd) {
+  auto self = shared_from_this();
+  asio::post(worker_.io, [self, pipe_fd]() {
+    if (self->closed_) {
+      ::close(pipe_fd);
+      return;
+    }
+    self->pipe_ = std::make_unique<asio::posix::stream_descriptor>(self->worker_.io, pipe_fd);
+    self->after_write();
+  });
+}
+
+void ReplicaLink::snapshot_ready(bool ok) {
+  auto self = shared_from_this();
+  asio::post(worker_.io, [self, ok]() {
+    if (self->closed_) return;
+    if (!ok) {
+      logf(LogLevel::kWarning, "Snapshot for the replica's full sync failed");
+      return self->close();
+    }
+    self->file_ready_ = true;
+    self->after_write();
+  });
+}
+
+void ReplicaLink::keepalive() {
+  auto self = shared_from_this();
+  asio::post(worker_.io, [self]() {
+    if (self->closed_) return;
+    const bool waiting_file = self->state_ == 1 && self->job_ && self->job_->disk() &&
+                              !self->file_head_sent_ && self->out_.empty();
+    if (self->state_ == 0 || waiting_file) self->write_raw("\n");
+  });
 }
 
 void ReplicaLink::on_placed(uint64_t offset) {
   if (closed_) return;
   std::string head = "+FULLRESYNC " + stream_log().replid() + " " + std::to_string(offset) + "\r\n";
-  if (hello_.capa_eof) {
+  if (!job_->disk()) {
     eof_mark_ = replication::random_replid();
     head += "$EOF:" + eof_mark_ + "\r\n";
   }
   state_ = 1;
   write_raw(std::move(head));
-  if (!hello_.capa_eof) forward_snapshot();  // gathers it all before sending
 }
 
 void ReplicaLink::forward_snapshot() {
@@ -127,35 +140,51 @@ void ReplicaLink::forward_snapshot() {
     self->pipe_reading_ = false;
     if (self->closed_) return;
     if (ec) return self->snapshot_finished();
-    if (self->hello_.capa_eof) {
-      self->write_raw(self->pipe_buf_.substr(0, n));  // the next read follows the write
-    } else {
-      self->disk_payload_.append(self->pipe_buf_, 0, n);
-      self->forward_snapshot();
-    }
+    self->write_raw(self->pipe_buf_.substr(0, n));  // the next read follows the write
   });
 }
 
 void ReplicaLink::snapshot_finished() {
   pipe_.reset();
-  int status = 0;
-  pid_t pid = child_;
-  child_ = -1;
-  if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+  if (!job_->child_succeeded()) {
     logf(LogLevel::kWarning, "Snapshot for the replica's full sync failed");
     return close();
   }
+  job_.reset();
   logf(LogLevel::kNotice, "Synchronization with replica %s succeeded", addr_.c_str());
   state_ = 2;
-  if (hello_.capa_eof) {
-    await_ack_ = true;
-    write_raw(eof_mark_);
-  } else {
-    std::string payload = "$" + std::to_string(disk_payload_.size()) + "\r\n";
-    payload += disk_payload_;
-    std::string().swap(disk_payload_);
-    write_raw(std::move(payload));
+  await_ack_ = true;
+  write_raw(eof_mark_);
+}
+
+// Disk: `$<length>`, then the file in chunks, each read once the previous one is written,
+// so the snapshot never sits in memory.
+void ReplicaLink::send_file_chunk() {
+  if (!file_head_sent_) {
+    file_head_sent_ = true;
+    out_ = "$" + std::to_string(job_->file_size()) + "\r\n";
   }
+  const uint64_t left = job_->file_size() - file_pos_;
+  if (left == 0) {
+    job_.reset();
+    logf(LogLevel::kNotice, "Synchronization with replica %s succeeded", addr_.c_str());
+    state_ = 2;  // the stream follows at once: the replica knows the payload's length
+    return;
+  }
+  const size_t want = static_cast<size_t>(std::min<uint64_t>(left, kStreamChunk));
+  const size_t head = out_.size();
+  out_.resize(head + want);
+  ssize_t n;
+  while ((n = ::pread(job_->file_fd(), out_.data() + head, want, static_cast<off_t>(file_pos_))) <
+             0 &&
+         errno == EINTR) {
+  }
+  if (n <= 0) {
+    logf(LogLevel::kWarning, "Reading the snapshot for replica %s failed", addr_.c_str());
+    return close();
+  }
+  out_.resize(head + static_cast<size_t>(n));
+  file_pos_ += static_cast<uint64_t>(n);
 }
 
 void ReplicaLink::start_continue(uint64_t offset, bool send_replid, std::string pending_out,
@@ -193,28 +222,31 @@ void ReplicaLink::after_write() {
   if (closed_ || writing_) return;
   if (out_.empty()) {
     if (state_ == 1) {
-      if (hello_.capa_eof) forward_snapshot();
-      return;
+      if (!job_->disk()) return forward_snapshot();
+      if (!file_ready_) return;
+      send_file_chunk();
+      if (closed_) return;
     }
-    if (state_ != 2 || await_ack_) return;
-    if (!stream_log().read(this, kStreamChunk, out_)) return close();
-    if (out_.empty()) return;
+    if (out_.empty() && (state_ != 2 || await_ack_)) return;
+    if (out_.empty()) {
+      if (!stream_log().read(this, kStreamChunk, out_)) return close();
+      if (out_.empty()) return;
+    }
   }
   writing_ = true;
   writing_buf_.swap(out_);
   out_.clear();
   auto self = shared_from_this();
-  asio::async_write(socket_, asio::buffer(writing_buf_),
-                    [self](const asio::error_code& ec, size_t n) {
-                      self->writing_ = false;
-                      if (self->closed_) return;
-                      if (ec) return self->close();
-                      self->worker_.stats.net_output_bytes.fetch_add(n, std::memory_order_relaxed);
-                      Replication::instance().stats.net_repl_output_bytes.fetch_add(
-                          n, std::memory_order_relaxed);
-                      self->writing_buf_.clear();
-                      self->after_write();
-                    });
+  asio::async_write(
+      socket_, asio::buffer(writing_buf_), [self](const asio::error_code& ec, size_t n) {
+        self->writing_ = false;
+        if (self->closed_) return;
+        if (ec) return self->close();
+        self->worker_.stats.net_output_bytes.fetch_add(n, std::memory_order_relaxed);
+        Replication::instance().stats.net_repl_output_bytes.fetch_add(n, std::memory_order_relaxed);
+        self->writing_buf_.clear();
+        self->after_write();
+      });
 }
 
 void ReplicaLink::pump() {
@@ -273,11 +305,7 @@ void ReplicaLink::close() {
   socket_.shutdown(asio::socket_base::shutdown_both, ec);
   socket_.close(ec);
   if (pipe_) pipe_->close(ec);
-  if (child_ > 0) {
-    ::kill(child_, SIGKILL);
-    ::waitpid(child_, nullptr, 0);
-    child_ = -1;
-  }
+  job_.reset();  // the last replica of a diskless snapshot gone: its child is killed
   Replication::instance().remove_replica(this);
 }
 

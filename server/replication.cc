@@ -65,26 +65,49 @@ void Replication::start(Server& server) {
 void Replication::cron(Server& server) {
   int64_t now = storage::now_ms();
   std::vector<std::shared_ptr<MasterLink>> masters;
-  bool has_replicas;
+  std::vector<std::shared_ptr<ReplicaLink>> replicas;
   {
     std::lock_guard<std::mutex> g(mu_);
     if (now - last_ping_ms_ < 1000) return;
     last_ping_ms_ = now;
     masters = masters_;
-    has_replicas = !replicas_.empty();
+    replicas = replicas_;
   }
+  const bool has_replicas = !replicas.empty();
+  for (auto& r : replicas) r->keepalive();
   replication::StreamLog& log = stream_log();
   log.set_backlog_size(static_cast<uint64_t>(server.config().num("repl-backlog-size")));
   for (auto& m : masters) m->cron();
   if (active::enabled()) resolve_peers(server, now);
   // A plain replica's stream is its master's, pings included.
   if (is_replica()) return;
+  expire_backlog(server, now);
   // A master pings its replicas every repl-ping-replica-period seconds, through the stream.
   int64_t period = server.config().num("repl-ping-replica-period") * 1000;
   if (has_replicas && now - last_stream_ping_ms_ >= period) {
     last_stream_ping_ms_ = now;
     log.append_command({"PING"});
   }
+}
+
+// repl-backlog-ttl: a master that has had no replica for that long frees its backlog, as
+// Redis does. A replica's backlog (its master's stream) and an active replica's (its peers
+// resume from it) are kept.
+void Replication::expire_backlog(Server& server, int64_t now) {
+  const int64_t ttl = server.config().num("repl-backlog-ttl");
+  std::lock_guard<std::mutex> g(mu_);
+  if (!replicas_.empty() || no_replicas_since_ms_ == 0) {
+    no_replicas_since_ms_ = now;
+    return;
+  }
+  if (ttl <= 0 || !masters_.empty() || active::enabled()) return;
+  // Whole seconds, compared as Redis does (idle > ttl).
+  if ((now - no_replicas_since_ms_) / 1000 <= ttl) return;
+  // Under mu_: a replica arriving now registers (add_replica) before it turns the log on.
+  if (!stream_log().free_backlog()) return;
+  logf(LogLevel::kNotice,
+       "Replication backlog freed after %lld seconds without connected replicas.",
+       static_cast<long long>(ttl));
 }
 
 std::shared_ptr<MasterLink> Replication::find_locked(const std::string& host, int port) const {
@@ -161,6 +184,10 @@ void Replication::clear_masters(Server& server) {
 
 // The last master link went away.
 void Replication::links_gone(Server& server) {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    no_replicas_since_ms_ = storage::now_ms();  // the backlog's time to live starts again
+  }
   if (replica_.exchange(false)) {
     server.keyspace().set_expire_on_access(true);
     // Our replicas may continue from us under the new id (PSYNC2): replid2 names the past.
@@ -357,6 +384,7 @@ void Replication::remove_replica(const ReplicaLink* link) {
       break;
     }
   }
+  if (replicas_.empty()) no_replicas_since_ms_ = storage::now_ms();
 }
 
 std::vector<ReplicaView> Replication::replicas() const {

@@ -80,6 +80,8 @@ struct ReplicationStats {
 class Replication {
  public:
   ReplicationStats stats;
+  // A full sync's snapshot loads beside the served data (INFO persistence async_loading).
+  std::atomic<bool> async_loading{false};
 
   static Replication& instance();
 
@@ -151,6 +153,7 @@ class Replication {
   void resolve_peers(Server& server, int64_t now);
   void apply_resolved(Server& server, const std::string& spec, std::vector<std::string> addrs,
                       int port);
+  void expire_backlog(Server& server, int64_t now);
 
   std::atomic<bool> replica_{false};
   std::atomic<int> master_count_{0};
@@ -163,6 +166,8 @@ class Replication {
   std::vector<AckWaiter> ack_waiters_;
   int64_t last_ping_ms_ = 0;
   int64_t last_stream_ping_ms_ = 0;
+  // Since when this master has had no replica (repl-backlog-ttl); 0 until the first cron.
+  int64_t no_replicas_since_ms_ = 0;
   std::shared_ptr<PeerDns> dns_;  // worker 0 only
 };
 

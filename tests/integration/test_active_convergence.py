@@ -34,7 +34,8 @@ SLOWDOWN = 10.0 if sanitizer_build() else 1.0
 
 def active_node(*extra):
     return Terndb("--active-replica", "yes", "--multi-master", "yes", "--enable-debug-command",
-                  "yes", "--repl-backlog-size", "256mb", "--repl-timeout", "60", *extra)
+                  "yes", "--repl-backlog-size", "256mb", "--repl-timeout", "60",
+                  "--repl-diskless-sync-delay", "0", *extra)
 
 
 class Cluster:

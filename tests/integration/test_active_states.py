@@ -13,7 +13,7 @@ OTHER = "0f0e0d0c-0b0a-4909-8807-060504030201"  # a peer's uuid
 
 def active_node(*extra):
     return Terndb("--active-replica", "yes", "--multi-master", "yes", "--enable-debug-command",
-                  "yes", *extra)
+                  "yes", "--repl-diskless-sync-delay", "0", *extra)
 
 
 def node_uuid(server):

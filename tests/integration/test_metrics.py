@@ -193,9 +193,10 @@ class Metrics(unittest.TestCase):
 class PeerMetrics(unittest.TestCase):
     def test_active_replica_reports_every_peer_link(self):
         metrics_port = free_port()
-        peers = [Terndb("--active-replica", "yes", "--multi-master", "yes") for _ in range(2)]
+        peers = [Terndb("--active-replica", "yes", "--multi-master", "yes",
+                        "--repl-diskless-sync-delay", "0") for _ in range(2)]
         node = Terndb("--active-replica", "yes", "--multi-master", "yes", "--metrics-port",
-                      metrics_port, "--metrics-bind", "127.0.0.1")
+                      metrics_port, "--metrics-bind", "127.0.0.1", "--repl-diskless-sync-delay", "0")
         try:
             c = node.client()
             for p in peers:

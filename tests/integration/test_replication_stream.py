@@ -13,7 +13,7 @@ from repl_util import digest, wait_caught_up, wait_link_up, wait_until
 class StreamTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.master = Terndb("--enable-debug-command", "yes")
+        cls.master = Terndb("--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0")
         cls.replica = RedisServer("--enable-debug-command", "yes", "--replicaof", "127.0.0.1",
                                   cls.master.port)
         cls.mc = cls.master.client()

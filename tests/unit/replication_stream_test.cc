@@ -144,5 +144,63 @@ TEST(StreamLog, FullSyncReaderStartsAtItsTicket) {
   EXPECT_NE(out.find("after"), std::string::npos);
 }
 
+TEST(StreamLog, LateReaderJoinsAPassedSnapshotPoint) {
+  StreamLog log;
+  log.activate();
+  uint64_t snapshot = StreamLog::next_ticket();
+  auto first = std::make_shared<Reader>();
+  uint64_t placed_first = ~0ull;
+  ASSERT_TRUE(log.attach_at_ticket(first, snapshot, [&](uint64_t off) { placed_first = off; }));
+  log.append_command({"SET", "after", "1"});  // takes `snapshot`: the point is placed
+  ASSERT_NE(placed_first, ~0ull);
+  // A replica joining the same snapshot later starts at the same offset, SELECT included.
+  auto late = std::make_shared<Reader>();
+  uint64_t placed_late = ~0ull;
+  ASSERT_TRUE(log.attach_at_ticket(late, snapshot, [&](uint64_t off) { placed_late = off; }));
+  EXPECT_EQ(placed_late, placed_first);
+  std::string a, b;
+  ASSERT_TRUE(log.read(first.get(), 1 << 20, a));
+  ASSERT_TRUE(log.read(late.get(), 1 << 20, b));
+  EXPECT_EQ(a, b);
+  EXPECT_NE(b.find("after"), std::string::npos);
+  // A passed ticket that was no snapshot point cannot be joined.
+  log.append_command({"PING"});  // takes snapshot + 1
+  auto other = std::make_shared<Reader>();
+  EXPECT_FALSE(log.attach_at_ticket(other, snapshot + 1, [](uint64_t) {}));
+  EXPECT_EQ(log.reader_count(), 2u);
+}
+
+TEST(StreamLog, FreedBacklogDropsHistoryAndIdentity) {
+  StreamLog log;
+  log.activate();
+  log.append_command({"SET", "k", "1"});
+  const std::string id = log.replid();
+  const uint64_t off = log.offset();
+  auto r = std::make_shared<Reader>();
+  log.attach(r, off);
+  EXPECT_FALSE(log.free_backlog());  // never under a reader
+  log.detach(r.get());
+  // A ticket taken before the backlog goes is handed in after: dropped.
+  uint64_t in_flight = storage::write_sequence().next.fetch_add(1);
+  ASSERT_TRUE(log.free_backlog());
+  EXPECT_FALSE(storage::write_sequence().enabled.load());
+  EXPECT_FALSE(log.backlog_active());
+  EXPECT_EQ(log.backlog_histlen(), 0u);
+  EXPECT_EQ(log.backlog_first_byte(), 0u);
+  EXPECT_NE(log.replid(), id);
+  EXPECT_EQ(log.replid2(), std::string(40, '0'));
+  EXPECT_EQ(log.offset(), off);
+  EXPECT_FALSE(log.can_continue(id, off));
+  log.submit(in_flight, one(0, {"SET", "lost", "1"}));
+  EXPECT_EQ(log.offset(), off);
+  EXPECT_FALSE(log.free_backlog());  // already off
+  // The next replica turns it on again: the offset goes on from where it was.
+  log.activate();
+  log.append_command({"SET", "k", "2"});
+  EXPECT_GT(log.offset(), off);
+  EXPECT_TRUE(log.can_continue(log.replid(), off));
+  EXPECT_FALSE(log.can_continue(id, off));
+}
+
 }  // namespace
 }  // namespace terndb::replication
