@@ -10,6 +10,7 @@
 #include "server/command.h"
 #include "server/dispatch.h"
 #include "server/log.h"
+#include "server/persistence.h"
 #include "server/propagate.h"
 #include "server/repl_snapshot.h"
 #include "server/server.h"
@@ -29,30 +30,6 @@ std::string encode(const std::vector<std::string>& argv) {
   std::string out = "*" + std::to_string(argv.size()) + "\r\n";
   for (const auto& a : argv) out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
   return out;
-}
-
-// Moves every entry of `from` into `to` (the caller holds every shard lock of `to`).
-void move_all_keys(storage::Keyspace& from, storage::Keyspace& to) {
-  std::vector<std::string> keys;
-  for (int db = 0; db < from.databases(); ++db) {
-    keys.clear();
-    uint64_t cursor = 0;
-    do {
-      // -1: no entry counts as expired, whatever its time (the master deletes them).
-      cursor = from.scan(db, cursor, 1024, -1,
-                         [&](const storage::Entry* e) { keys.emplace_back(e->key()); });
-    } while (cursor != 0);
-    for (const std::string& key : keys) {
-      storage::Entry* e;
-      {
-        storage::KeyHandle src(from, db, key, 0, false);
-        e = src.detach();
-      }
-      if (!e) continue;
-      storage::KeyHandle dst(to, db, key, 0, true);
-      dst.put(e);
-    }
-  }
 }
 
 }  // namespace
@@ -511,10 +488,13 @@ void MasterLink::finish_async_load() {
   if (!load->ok) return fail("failed loading the master's RDB: " + load->error);
   storage::Keyspace& ks = server_.keyspace();
   ks.lock_all();
+  // As Redis: a background save of the data being replaced stops.
+  persistence_of(server_).kill_child(true);
   // Clients see the old data until here and the new data from the unlock on, never a mix.
-  ks.flush_all(true);
-  move_all_keys(*load->staging, ks);
+  // The tables are exchanged whole, in no time; the old data is freed below, unlocked.
+  ks.swap_contents(*load->staging);
   ks.unlock_all();
+  load->staging.reset();
   // The master's bytes waited in the socket meanwhile.
   last_io_ms_ = storage::now_ms();
   replication::StreamLog& log = stream_log();

@@ -111,6 +111,19 @@ void Keyspace::flush_all(bool locked) {
   for (int db = 0; db < databases_; ++db) flush_db(db, locked);
 }
 
+void Keyspace::swap_contents(Keyspace& other) {
+  note_write();
+  for (size_t i = 0; i < shards_.size(); ++i) {
+    Shard& s = *shards_[i];
+    Shard& o = *other.shards_[i];
+    for (size_t db = 0; db < s.dbs.size(); ++db) {
+      std::swap(s.dbs[db], o.dbs[db]);
+      s.expire_cursor[db] = 0;
+      if (!s.watches.empty()) s.watches.touch_db(static_cast<int>(db));
+    }
+  }
+}
+
 void Keyspace::swap_db(int a, int b, bool locked) {
   if (!locked) lock_all();
   note_write();

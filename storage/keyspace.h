@@ -78,6 +78,10 @@ class Keyspace {
   void flush_db(int db, bool locked = false);
   void flush_all(bool locked = false);
   void swap_db(int a, int b, bool locked = false);
+  // Exchanges every table with `other` (same databases and shard count, reached by no one
+  // else: a replica's staging keyspace), in time independent of the key count. The caller
+  // holds every shard lock of this keyspace. WATCHers of every database are told.
+  void swap_contents(Keyspace& other);
 
   // One SCAN step over database `db`: calls fn for entries until about `count` were seen
   // or the walk ends; returns the next cursor (0 = done). The cursor holds the shard
