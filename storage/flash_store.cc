@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -348,7 +349,13 @@ void FlashStore::clear(int db) {
 
 void FlashStore::swap(int a, int b) {
   flush_all_dirty(true);  // pending changes name their database by number
-  std::swap(order_[static_cast<size_t>(a)], order_[static_cast<size_t>(b)]);
+  // Atomic stores: KEYS, SCAN and RANDOMKEY read the order holding no shard lock
+  // (walk_keys, random_key); everything else reads it under a shard lock.
+  std::atomic_ref<int> slot_a(order_[static_cast<size_t>(a)]);
+  std::atomic_ref<int> slot_b(order_[static_cast<size_t>(b)]);
+  const int cf_a = slot_a.load();
+  slot_a.store(slot_b.load());
+  slot_b.store(cf_a);
   int64_t oa = offloaded(a), ob = offloaded(b);
   set_offloaded(a, ob);
   set_offloaded(b, oa);
@@ -496,8 +503,11 @@ ValueType item_type(std::string_view item) {
 
 bool FlashStore::walk_keys(int db, std::string_view after, bool from_start, const KeyVisit& visit,
                            std::string* last) {
-  // The caller flushed pending changes (flush_all_dirty) so that the walk sees them.
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(db)));
+  // The caller flushed pending changes (flush_all_dirty) so that the walk sees them. It
+  // holds no shard lock, so the database's column family is read as SWAPDB stores it.
+  const int family = std::atomic_ref<int>(order_[static_cast<size_t>(db)]).load();
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), handles_[static_cast<size_t>(family)]));
   if (from_start) {
     it->SeekToFirst();
   } else {
@@ -520,7 +530,10 @@ bool FlashStore::walk_keys(int db, std::string_view after, bool from_start, cons
 }
 
 bool FlashStore::random_key(int db, uint64_t seed, std::string& out) {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(db)));
+  // No shard lock held (see walk_keys).
+  const int family = std::atomic_ref<int>(order_[static_cast<size_t>(db)]).load();
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), handles_[static_cast<size_t>(family)]));
   char probe[8];
   for (int i = 0; i < 8; ++i) probe[i] = static_cast<char>(seed >> (56 - 8 * i));
   it->Seek(rocksdb::Slice(probe, 8));
