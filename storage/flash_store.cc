@@ -131,8 +131,7 @@ std::unique_ptr<FlashStore> FlashStore::open(const FlashOptions& opt, int64_t no
     present[static_cast<size_t>(i)] = true;
   }
   present.resize(static_cast<size_t>(families));
-  const rocksdb::ColumnFamilyOptions cfo =
-      column_family_options(s->cache_, opt.write_buffer_bytes);
+  const rocksdb::ColumnFamilyOptions cfo = column_family_options(s->cache_, opt.write_buffer_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
   descs.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
   std::vector<std::string> missing;
