@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -115,26 +116,55 @@ std::unique_ptr<FlashStore> FlashStore::open(const FlashOptions& opt, int64_t no
   dbo.max_log_file_size = 1 << 20;
   s->cache_ = rocksdb::NewLRUCache(opt.block_cache_bytes);
 
-  // Every column family present must be opened; the databases' ones are created if new.
+  // Every column family present must be opened; the databases' missing ones are then
+  // created in one call: RocksDB rewrites and syncs its options file once per call, and
+  // one call per database made a new store take seconds to open.
   std::vector<std::string> existing;
   rocksdb::DB::ListColumnFamilies(dbo, opt.path, &existing);
   int families = opt.databases;
+  std::vector<bool> present;
   for (const std::string& n : existing) {
-    if (n.rfind("db", 0) == 0) families = std::max(families, atoi(n.c_str() + 2) + 1);
+    if (n.rfind("db", 0) != 0) continue;
+    const int i = atoi(n.c_str() + 2);
+    families = std::max(families, i + 1);
+    if (present.size() <= static_cast<size_t>(i)) present.resize(static_cast<size_t>(i) + 1);
+    present[static_cast<size_t>(i)] = true;
   }
+  present.resize(static_cast<size_t>(families));
+  const rocksdb::ColumnFamilyOptions cfo = column_family_options(s->cache_, opt.write_buffer_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
   descs.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
+  std::vector<std::string> missing;
   for (int i = 0; i < families; ++i) {
-    descs.emplace_back(cf_name(i), column_family_options(s->cache_, opt.write_buffer_bytes));
+    if (present[static_cast<size_t>(i)]) {
+      descs.emplace_back(cf_name(i), cfo);
+    } else {
+      missing.push_back(cf_name(i));
+    }
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::Status st = rocksdb::DB::Open(dbo, opt.path, descs, &handles, &s->db_);
+  std::vector<rocksdb::ColumnFamilyHandle*> created;
+  if (st.ok() && !missing.empty()) {
+    st = s->db_->CreateColumnFamilies(cfo, missing, &created);
+    if (!st.ok()) {
+      for (auto* h : created) s->db_->DestroyColumnFamilyHandle(h);
+      for (auto* h : handles) s->db_->DestroyColumnFamilyHandle(h);
+      delete s->db_;
+      s->db_ = nullptr;
+    }
+  }
   if (!st.ok()) {
     *error = "can't open the flash store at " + opt.path + ": " + st.ToString();
     return nullptr;
   }
   s->meta_ = handles[0];
-  s->handles_.assign(handles.begin() + 1, handles.end());
+  s->handles_.resize(static_cast<size_t>(families));
+  size_t next_opened = 1, next_created = 0;
+  for (int i = 0; i < families; ++i) {
+    s->handles_[static_cast<size_t>(i)] =
+        present[static_cast<size_t>(i)] ? handles[next_opened++] : created[next_created++];
+  }
 
   // Which column family backs which database (SWAPDB permutes them).
   s->order_.resize(static_cast<size_t>(families));
@@ -205,7 +235,6 @@ void FlashStore::set_flush_period(int64_t ms) {
   {
     std::lock_guard<std::mutex> g(sync_mu_);
     flush_period_ms_ = ms;
-    sync_each_write_ = ms == 0;
     immediate_.store(ms == 0);
   }
   sync_cv_.notify_all();
@@ -253,7 +282,7 @@ void FlashStore::write_changes(const std::vector<Change>& changes) {
     }
   }
   rocksdb::WriteOptions wo;
-  wo.sync = sync_each_write_;
+  wo.sync = immediate();
   rocksdb::Status st = db_->Write(wo, &batch);
   writes_.fetch_add(puts, std::memory_order_relaxed);
   deletes_.fetch_add(changes.size() - puts, std::memory_order_relaxed);
@@ -271,7 +300,7 @@ void FlashStore::report(const char* what, const std::string& status) {
 
 void FlashStore::store(int db, const Entry& e) {
   rocksdb::WriteOptions wo;
-  wo.sync = sync_each_write_;
+  wo.sync = immediate();
   rocksdb::Status st = db_->Put(wo, cf(db), slice(e.key()), flash_value(e));
   writes_.fetch_add(1, std::memory_order_relaxed);
   if (!st.ok()) report("writing a key", st.ToString());
@@ -279,7 +308,7 @@ void FlashStore::store(int db, const Entry& e) {
 
 void FlashStore::remove(int db, std::string_view key) {
   rocksdb::WriteOptions wo;
-  wo.sync = sync_each_write_;
+  wo.sync = immediate();
   rocksdb::Status st = db_->Delete(wo, cf(db), slice(key));
   deletes_.fetch_add(1, std::memory_order_relaxed);
   if (!st.ok()) report("deleting a key", st.ToString());
@@ -309,7 +338,7 @@ Entry* FlashStore::fetch(int db, std::string_view key) {
 void FlashStore::clear(int db) {
   flush_all_dirty(true);  // every shard lock is held: nothing pending may land after this
   rocksdb::WriteOptions wo;
-  wo.sync = sync_each_write_;
+  wo.sync = immediate();
   rocksdb::Status st = db_->DeleteRange(wo, cf(db), "", kHigh);
   if (!st.ok()) report("flushing a database", st.ToString());
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(db)));
@@ -319,7 +348,13 @@ void FlashStore::clear(int db) {
 
 void FlashStore::swap(int a, int b) {
   flush_all_dirty(true);  // pending changes name their database by number
-  std::swap(order_[static_cast<size_t>(a)], order_[static_cast<size_t>(b)]);
+  // Atomic stores: KEYS, SCAN and RANDOMKEY read the order holding no shard lock
+  // (walk_keys, random_key); everything else reads it under a shard lock.
+  std::atomic_ref<int> slot_a(order_[static_cast<size_t>(a)]);
+  std::atomic_ref<int> slot_b(order_[static_cast<size_t>(b)]);
+  const int cf_a = slot_a.load();
+  slot_a.store(slot_b.load());
+  slot_b.store(cf_a);
   int64_t oa = offloaded(a), ob = offloaded(b);
   set_offloaded(a, ob);
   set_offloaded(b, oa);
@@ -467,8 +502,11 @@ ValueType item_type(std::string_view item) {
 
 bool FlashStore::walk_keys(int db, std::string_view after, bool from_start, const KeyVisit& visit,
                            std::string* last) {
-  // The caller flushed pending changes (flush_all_dirty) so that the walk sees them.
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(db)));
+  // The caller flushed pending changes (flush_all_dirty) so that the walk sees them. It
+  // holds no shard lock, so the database's column family is read as SWAPDB stores it.
+  const int family = std::atomic_ref<int>(order_[static_cast<size_t>(db)]).load();
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), handles_[static_cast<size_t>(family)]));
   if (from_start) {
     it->SeekToFirst();
   } else {
@@ -491,7 +529,10 @@ bool FlashStore::walk_keys(int db, std::string_view after, bool from_start, cons
 }
 
 bool FlashStore::random_key(int db, uint64_t seed, std::string& out) {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(db)));
+  // No shard lock held (see walk_keys).
+  const int family = std::atomic_ref<int>(order_[static_cast<size_t>(db)]).load();
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), handles_[static_cast<size_t>(family)]));
   char probe[8];
   for (int i = 0; i < 8; ++i) probe[i] = static_cast<char>(seed >> (56 - 8 * i));
   it->Seek(rocksdb::Slice(probe, 8));
@@ -535,6 +576,11 @@ bool FlashCheckpointReader::open(const std::string& dir,
                                  std::string* error) {
   rocksdb::DBOptions dbo;
   dbo.max_open_files = -1;
+  // Table files are opened by this thread alone: by default RocksDB opens them with up to
+  // 16 threads, and threads started in a forked child reuse the stacks of the parent's
+  // threads (ThreadSanitizer cannot follow that and kills the child). The child has one
+  // core's work to do anyway.
+  dbo.max_file_opening_threads = 1;
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
   descs.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
   rocksdb::ColumnFamilyOptions cfo;

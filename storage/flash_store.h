@@ -112,7 +112,6 @@ class FlashStore final : public FlashTier {
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;        // the default column family
   std::vector<int> order_;                             // database -> column family
   std::shared_ptr<rocksdb::Cache> cache_;
-  bool sync_each_write_ = false;
 
   std::mutex sync_mu_;
   std::condition_variable sync_cv_;

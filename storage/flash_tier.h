@@ -111,6 +111,8 @@ class FlashTier {
   };
   virtual void write_changes(const std::vector<Change>& changes) = 0;
   Keyspace* keyspace() const { return ks_; }
+  // storage-flush-period 0: each change is written and synced at once. Atomic: io threads
+  // read it while CONFIG SET changes it.
   std::atomic<bool> immediate_{false};
   std::mutex bind_mu_;  // held by a flusher thread while it uses the keyspace, and by unbind
 

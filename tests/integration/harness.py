@@ -27,6 +27,19 @@ def terndb_binary():
     return path
 
 
+_sanitizer_build = None
+
+
+def sanitizer_build():
+    """True when terndb-server is built with ASan or TSan: it starts and runs several times
+    slower, so waits for it stretch (a flash store's first open takes seconds there)."""
+    global _sanitizer_build
+    if _sanitizer_build is None:
+        libs = subprocess.run(["ldd", terndb_binary()], capture_output=True, text=True).stdout
+        _sanitizer_build = "libasan" in libs or "libtsan" in libs
+    return _sanitizer_build
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -53,8 +66,11 @@ class _Server:
         self.log_path = log_path
         self._log = open(log_path, "wb")
         env = dict(os.environ)
-        # Sanitizer builds: stop at the first report so a test cannot pass over it.
-        env.setdefault("TSAN_OPTIONS", "halt_on_error=1 second_deadlock_stack=1")
+        # Sanitizer builds: stop at the first report so a test cannot pass over it. A snapshot
+        # child with flash opens RocksDB, which starts threads: TSan must let a forked child do so.
+        # tests/tsan.supp says why RocksDB's own accesses are not checked.
+        env.setdefault("TSAN_OPTIONS", "halt_on_error=1 second_deadlock_stack=1 die_after_fork=0 "
+                       "suppressions=" + os.path.join(ROOT, "tests", "tsan.supp"))
         env.setdefault("ASAN_OPTIONS", "detect_leaks=0 abort_on_error=0")
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1 halt_on_error=1")
         self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, cwd=workdir,
@@ -62,7 +78,9 @@ class _Server:
         _running.append(self)
         self.wait_ready()
 
-    def wait_ready(self, timeout=10.0):
+    def wait_ready(self, timeout=None):
+        if timeout is None:
+            timeout = 60.0 if sanitizer_build() else 10.0
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:

@@ -22,7 +22,7 @@ class TerndbProcess
     argv += flash_options
     argv += options
     @pid = Process.spawn(*argv, out: @log, err: [:child, :out])
-    wait_ready
+    wait_ready(sanitizer_build?(binary) ? 60 : 10)
   end
 
   def stop
@@ -68,9 +68,17 @@ class TerndbProcess
     port
   end
 
+  # ASan and TSan builds start several times slower (a new flash store takes seconds).
+  def sanitizer_build?(binary)
+    libs = IO.popen(["ldd", binary], err: File::NULL, &:read)
+    libs.include?("libasan") || libs.include?("libtsan")
+  rescue SystemCallError
+    false
+  end
+
   # Ready once a raw PING gets an answer (PONG, or NOAUTH when a password is set).
-  def wait_ready
-    deadline = Time.now + 10
+  def wait_ready(seconds)
+    deadline = Time.now + seconds
     while Time.now < deadline
       raise "terndb-server exited early:\n#{log}" unless alive?
 
