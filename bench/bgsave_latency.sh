@@ -8,7 +8,7 @@
 #      the save took (size REQS so that the benchmark lasts about as long as the save);
 #   3. memory: the servers' PSS (parent plus the save child, from /proc/<pid>/smaps_rollup,
 #      so copy-on-write pages are counted once) sampled every 20 ms during the save; the
-#      peak is compared with the parent's PSS before the save.
+#      peak is compared with the parent's PSS just before the save (after step 1).
 # terndb runs twice: with its default forkless snapshot ("terndb") and with
 # `use-fork yes` ("tn-fork").
 # Usage: bench/bgsave_latency.sh [KEYS] [REQS]     (defaults 2000000 and 400000)
@@ -56,9 +56,10 @@ run() {
   load_keys "$port"
   local keys before base during peak start end
   keys="$($CLI -p "$port" dbsize)"
+  base="$($BENCH -p "$port" -c 50 -n "$REQS" -r "$KEYS" -t get,set --csv | p99_of)"
+  # "Before the save": after the baseline run, whose writes already reshaped the heap.
   sleep 1
   before="$(pss_kb "$pid")"
-  base="$($BENCH -p "$port" -c 50 -n "$REQS" -r "$KEYS" -t get,set --csv | p99_of)"
   ( while :; do
       total=$(pss_kb "$pid")
       for c in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do total=$((total + $(pss_kb "$c"))); done

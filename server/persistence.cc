@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,6 +32,7 @@ namespace terndb::server {
 namespace {
 
 constexpr int64_t kBgsaveRetryDelayMs = 5000;  // after a failed save, as Redis waits
+constexpr int kSaveThreadNice = 10;             // a forkless save's thread
 
 
 // Child-side error report: write(2) only, never the logging module (its mutex may have
@@ -171,6 +173,10 @@ bool Persistence::start_thread_save(std::function<void(bool, const std::string&)
   ks.unlock_all();
   ThreadSave* raw = job.get();
   job->thread = std::thread([raw, final_name] {
+    // The io threads come first: when the cores are busy the save takes longer rather
+    // than delay clients (on Linux a thread's nice value is its own). The walk holds a
+    // shard lock only for short copies, so being preempted there costs clients little.
+    setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kSaveThreadNice);
     auto body = [raw](storage::rdb::Sink& sink, std::string* why) {
       return raw->snapshot->write(sink, why);
     };

@@ -1,5 +1,8 @@
 #include "storage/forkless_snapshot.h"
 
+#include <malloc.h>
+
+#include <cstring>
 #include <mutex>
 
 namespace terndb::storage {
@@ -64,6 +67,8 @@ ForklessSnapshot::~ForklessSnapshot() {
 bool ForklessSnapshot::write(rdb::Sink& out, std::string* error) {
   rdb::PieceWriter w(out, opt_);
   std::string chunk;
+  // String entries of the chunk, copied: [size in words][entry bytes], 8-byte aligned.
+  std::vector<uint64_t> copies;
   uint64_t chunks = 0;
   for (size_t db = 0; db < dbs_.size(); ++db) {
     Database& d = dbs_[db];
@@ -82,8 +87,20 @@ bool ForklessSnapshot::write(rdb::Sink& out, std::string* error) {
           }
           Table* t = job->table();
           const size_t from = job->emitted_buckets;
+          // Strings (one allocation each) are copied under the lock and encoded after it,
+          // so the lock is held for little more than a memcpy per key: a walk thread
+          // preempted while holding it would stall every client of the shard.
           const size_t to = t->walk_buckets(from, from + kChunkBuckets, [&](const Entry& e) {
-            rdb::encode_key_record(static_cast<int>(db), e, opt_, chunk);
+            if (e.value_encoding() == Encoding::kObject) {
+              rdb::encode_key_record(static_cast<int>(db), e, opt_, chunk);
+            } else {
+              const size_t bytes = malloc_usable_size(const_cast<Entry*>(&e));
+              const size_t words = (bytes + 7) / 8;
+              const size_t at = copies.size();
+              copies.resize(at + 1 + words);
+              copies[at] = words;
+              memcpy(copies.data() + at + 1, &e, bytes);
+            }
             ++encoded;
           });
           job->emitted_buckets = to;
@@ -102,6 +119,11 @@ bool ForklessSnapshot::write(rdb::Sink& out, std::string* error) {
           }
           more = !job->done;
         }
+        for (size_t at = 0; at < copies.size(); at += 1 + copies[at]) {
+          const Entry* e = reinterpret_cast<const Entry*>(copies.data() + at + 1);
+          rdb::encode_key_record(static_cast<int>(db), *e, opt_, chunk);
+        }
+        copies.clear();
         w.records(chunk);
         keys_written_.fetch_add(encoded, std::memory_order_relaxed);
         // What clients keep ahead of the walk in this database's other tables goes out
