@@ -158,15 +158,9 @@ bool Persistence::start_thread_save(std::function<void(bool, const std::string&)
   job->temp = "temp-" + std::to_string(getpid()) + "-" + std::to_string(++serial) + ".rdb";
   job->path = path;
   job->on_done = std::move(on_done);
-  // Lock order: the shard locks, then fork_mu_. The snapshot point is while both are held.
-  ks.lock_all();
-  std::unique_lock<std::mutex> guard(fork_mu_);
-  if (child_running()) {
-    guard.unlock();
-    ks.unlock_all();
-    *error = "Background save already in progress";
-    return false;
-  }
+  // The snapshot point is while both locks are held.
+  std::unique_lock<std::mutex> guard;
+  if (!lock_for_background_save(guard, error)) return false;
   last_bgsave_try_ms_.store(storage::now_ms());
   writes_at_fork_ = write_count();
   job->snapshot = std::make_unique<storage::ForklessSnapshot>(ks, std::move(opt));
@@ -443,20 +437,26 @@ bool Persistence::save(bool locked, std::string* error, bool final) {
   return true;
 }
 
+bool Persistence::lock_for_background_save(std::unique_lock<std::mutex>& guard,
+                                           std::string* error) {
+  storage::Keyspace& ks = server_.keyspace();
+  ks.lock_all();  // lock order: the shard locks, then fork_mu_
+  guard = std::unique_lock<std::mutex>(fork_mu_);
+  if (!child_running()) return true;
+  guard.unlock();
+  ks.unlock_all();
+  *error = "Background save already in progress";
+  return false;
+}
+
 bool Persistence::fork_child(const std::function<int(int err_fd)>& body,
                              std::function<void(bool, const std::string&)> on_done,
                              const std::string& path, std::string* error) {
   storage::Keyspace& ks = server_.keyspace();
   // Every shard lock is held around fork(): no thread is inside a shard's tables while
-  // the image is taken. Lock order: the shard locks, then fork_mu_.
-  ks.lock_all();
-  std::unique_lock<std::mutex> guard(fork_mu_);
-  if (child_running()) {
-    guard.unlock();
-    ks.unlock_all();
-    *error = "Background save already in progress";
-    return false;
-  }
+  // the image is taken.
+  std::unique_lock<std::mutex> guard;
+  if (!lock_for_background_save(guard, error)) return false;
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) != 0) {
     guard.unlock();

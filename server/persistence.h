@@ -147,6 +147,9 @@ class Persistence {
   storage::rdb::WriteOptions write_options() const;
   uint64_t write_count() const;
   std::string rdb_path() const;
+  // Takes every shard lock, then fork_mu_; false with *error, holding neither, when a
+  // background save is already running.
+  bool lock_for_background_save(std::unique_lock<std::mutex>& guard, std::string* error);
   // A forkless background save writing `final_name` (see the top of this file).
   bool start_thread_save(std::function<void(bool, const std::string&)> on_done,
                          const std::string& final_name, const std::string& path,
