@@ -311,3 +311,18 @@ class SideBySide(unittest.TestCase):
             if isinstance(cmd, str):
                 cmd = cmd.split()
             self.same(*cmd)
+
+
+class StartsServers(unittest.TestCase):
+    """A test case that stops, at its end, every server it passed to start()."""
+
+    def setUp(self):
+        self.servers = []
+
+    def tearDown(self):
+        for s in self.servers:
+            s.stop()
+
+    def start(self, srv):
+        self.servers.append(srv)
+        return srv

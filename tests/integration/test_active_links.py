@@ -11,6 +11,7 @@ import re
 import time
 import unittest
 
+import harness
 from harness import RawConnection, RedisServer, Terndb, encode_command, main
 from repl_util import Proxy, wait_until
 
@@ -55,18 +56,7 @@ def links_up(srv, n):
     return len(ms) == n and all(m["link_status"] == "up" for m in ms)
 
 
-class ActiveLinks(unittest.TestCase):
-    def setUp(self):
-        self.servers = []
-
-    def tearDown(self):
-        for s in self.servers:
-            s.stop()
-
-    def start(self, srv):
-        self.servers.append(srv)
-        return srv
-
+class ActiveLinks(harness.StartsServers):
     def wait_links(self, srv, n, timeout=30):
         try:
             wait_until(lambda: links_up(srv, n), timeout, what="%d links up" % n)

@@ -11,6 +11,7 @@ import os
 import time
 import unittest
 
+import harness
 from harness import RedisServer, Terndb, main
 from repl_util import (Proxy, digest, info, mixed_writes, wait_caught_up, wait_link_up,
                        wait_until, writers)
@@ -27,18 +28,7 @@ def redis(*opts):
                        "--repl-diskless-sync", "yes", *opts)
 
 
-class ReplicationTest(unittest.TestCase):
-    def setUp(self):
-        self.servers = []
-
-    def tearDown(self):
-        for s in self.servers:
-            s.stop()
-
-    def start(self, srv):
-        self.servers.append(srv)
-        return srv
-
+class ReplicationTest(harness.StartsServers):
     def link_up(self, replica, master, timeout=60.0):
         try:
             wait_link_up(replica.client(), timeout)

@@ -12,6 +12,7 @@ import string
 import time
 import unittest
 
+import harness
 from harness import RedisServer, Terndb, main
 from repl_util import (Proxy, digest, info, mixed_writes, wait_caught_up, wait_link_up,
                        wait_until, writers)
@@ -29,16 +30,9 @@ def redis(*opts):
     return RedisServer("--enable-debug-command", "yes", *opts)
 
 
-class ReplicationSyncTest(unittest.TestCase):
-    def setUp(self):
-        self.servers = []
-
-    def tearDown(self):
-        for s in self.servers:
-            s.stop()
-
+class ReplicationSyncTest(harness.StartsServers):
     def start(self, srv):
-        self.servers.append(srv)
+        super().start(srv)
         # Commands other than INFO get -LOADING until the start-up load is done.
         c = srv.client()
         wait_until(lambda: c.info("persistence").get("loading") == 0, 30, what="start-up load")
