@@ -157,15 +157,18 @@ void ForklessSnapshot::sweep_kept(Database& d, rdb::PieceWriter& w) {
   }
 }
 
+void ForklessSnapshot::stop_job(TableJob& job) {
+  job.done = true;
+  if (job.adopted) return;  // nobody else sees it; freed with the snapshot
+  job.holder->clear_snapshot_marks(job.emitted_buckets);
+  job.holder->detach_snapshot();
+}
+
 void ForklessSnapshot::cancel_locked() {
   cancelled_.store(true, std::memory_order_relaxed);
   for (Database& d : dbs_) {
     for (auto& job : d.tables) {
-      if (job->done) continue;
-      job->done = true;
-      if (job->adopted) continue;  // nobody else sees it; freed with the snapshot
-      job->holder->clear_snapshot_marks(job->emitted_buckets);
-      job->holder->detach_snapshot();
+      if (!job->done) stop_job(*job);
     }
   }
 }
@@ -174,11 +177,7 @@ void ForklessSnapshot::abandon() {
   for (Database& d : dbs_) {
     for (auto& job : d.tables) {
       std::lock_guard<std::mutex> lock(ks_.shard(job->shard()).mu);
-      if (job->done || cancelled_.load(std::memory_order_relaxed)) continue;
-      job->done = true;
-      if (job->adopted) continue;
-      job->holder->clear_snapshot_marks(job->emitted_buckets);
-      job->holder->detach_snapshot();
+      if (!job->done && !cancelled_.load(std::memory_order_relaxed)) stop_job(*job);
     }
   }
 }

@@ -77,6 +77,8 @@ class ForklessSnapshot {
 
   // Detaches every table the walk has not finished (after a failed write).
   void abandon();
+  // Ends a table's walk early: clears its marks and detaches it (its shard lock held).
+  void stop_job(TableJob& job);
   // Writes out and releases the kept records of every table of `d`.
   void sweep_kept(Database& d, rdb::PieceWriter& w);
 
