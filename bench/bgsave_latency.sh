@@ -2,13 +2,17 @@
 # Latency and memory cost of a background save, terndb-server and redis-server side by side.
 #
 # For each server: a fresh instance in a temp dir is loaded with KEYS keys "key:<i>"
-# (16-byte values, through redis-cli --pipe). Then:
-#   1. baseline: redis-benchmark -c 50 -t get,set -r KEYS for REQS requests: p99 per test;
-#   2. during a save: BGSAVE, then the same benchmark at once; p99 per test, and how long
-#      the save took (size REQS so that the benchmark lasts about as long as the save);
-#   3. memory: the servers' PSS (parent plus the save child, from /proc/<pid>/smaps_rollup,
-#      so copy-on-write pages are counted once) sampled every 20 ms during the save; the
-#      peak is compared with the parent's PSS just before the save (after step 1).
+# (16-byte values, through redis-cli --pipe). Then for SET and then GET:
+#   1. baseline: redis-benchmark -c 50 -t <test> -r KEYS for REQS requests: its p99;
+#   2. during a save: BGSAVE, then the same benchmark at once: its p99. Each test gets a
+#      save of its own, and as many requests as the baseline served in 80% of the time a
+#      save took with no load (measured first), so that the benchmark ends before the
+#      save does: requests served after it would dilute the figure. The line shows how
+#      long both took;
+#   3. memory: bench/save_monitor.py, one process, samples the server's PSS (plus the
+#      save child's, from /proc/<pid>/smaps_rollup, so copy-on-write pages are counted
+#      once) every 20 ms during the save; the peak is compared with the server's PSS
+#      just before the save (after step 1).
 # terndb runs twice: with its default forkless snapshot ("terndb") and with
 # `use-fork yes` ("tn-fork").
 # Usage: bench/bgsave_latency.sh [KEYS] [REQS]     (defaults 2000000 and 400000)
@@ -29,8 +33,8 @@ pss_kb() {  # PSS of a pid in kB, 0 when gone
   awk '/^Pss:/ {print $2; found=1} END {if (!found) print 0}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0
 }
 
-p99_of() {  # redis-benchmark --csv output on stdin: "test p99" lines
-  awk -F'","' 'NR > 1 {gsub(/"/, "", $1); gsub(/"/, "", $7); print $1, $7}'
+p99_of() {  # redis-benchmark --csv output on stdin: "<ops/s> <p99 ms>" of its one test
+  awk -F'","' 'NR > 1 {gsub(/"/, "", $2); gsub(/"/, "", $7); print $2, $7}'
 }
 
 load_keys() {
@@ -54,36 +58,36 @@ run() {
   pid=$!
   for _ in $(seq 100); do $CLI -p "$port" ping > /dev/null 2>&1 && break; sleep 0.1; done
   load_keys "$port"
-  local keys before base during peak start end
+  local keys test base during before t0 t1 save_s peak probe_s rate n
   keys="$($CLI -p "$port" dbsize)"
-  base="$($BENCH -p "$port" -c 50 -n "$REQS" -r "$KEYS" -t get,set --csv | p99_of)"
-  # "Before the save": after the baseline run, whose writes already reshaped the heap.
-  sleep 1
-  before="$(pss_kb "$pid")"
-  ( while :; do
-      total=$(pss_kb "$pid")
-      for c in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do total=$((total + $(pss_kb "$c"))); done
-      echo "$total"
-      sleep 0.02
-    done ) > "$dir/pss.samples" &
-  local sampler=$!
-  start=$(date +%s.%N)
+  # A save with no load first, to size the benchmarks run during a save below.
   $CLI -p "$port" bgsave > /dev/null
-  $BENCH -p "$port" -c 50 -n "$REQS" -r "$KEYS" -t get,set --csv > "$dir/during.csv" &
-  local bench=$!
-  until [ "$($CLI -p "$port" info persistence | tr -d '\r' | awk -F: '/^rdb_bgsave_in_progress/ {print $2}')" = "0" ]; do
-    sleep 0.02
+  read -r probe_s _ < <("$PY" "$ROOT/bench/save_monitor.py" "$port" "$pid")
+  for test in set get; do
+    base="$($BENCH -p "$port" -c 50 -n "$REQS" -r "$KEYS" -t "$test" --csv | p99_of)"
+    # As many requests as the baseline served in 80% of the unloaded save's time: a save
+    # under load takes no less, so every request measured below is sent during the save.
+    rate="${base%% *}"
+    n=$(awk -v r="$rate" -v s="$probe_s" 'BEGIN {n = int(r * s * 0.8); print (n < 10000 ? 10000 : n)}')
+    # "Before the save": after the baseline run, whose writes already reshaped the heap.
+    sleep 1
+    before="$(pss_kb "$pid")"
+    $CLI -p "$port" bgsave > /dev/null
+    "$PY" "$ROOT/bench/save_monitor.py" "$port" "$pid" > "$dir/save.txt" &
+    local monitor=$!
+    t0=$(date +%s.%N)
+    during="$($BENCH -p "$port" -c 50 -n "$n" -r "$KEYS" -t "$test" --csv | p99_of)"
+    t1=$(date +%s.%N)
+    wait "$monitor"
+    read -r save_s peak < "$dir/save.txt"
+    printf '%-8s %-4s p99 without save %6.3f ms, during save %6.3f ms (x%.2f); ' "$name" \
+      "${test^^}" "${base#* }" "${during#* }" \
+      "$(awk -v a="${during#* }" -v b="${base#* }" 'BEGIN {print (b > 0 ? a / b : 0)}')"
+    printf '%d requests in %.1fs, save %.1fs of %s keys; PSS %dMB -> peak %dMB (x%.2f)\n' \
+      "$n" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" "$save_s" "$keys" \
+      $((before / 1024)) $((peak / 1024)) "$(awk -v a="$peak" -v b="$before" 'BEGIN {print a / b}')"
+    keys="$($CLI -p "$port" dbsize)"
   done
-  end=$(date +%s.%N)
-  wait "$bench"
-  during="$(p99_of < "$dir/during.csv")"
-  kill "$sampler" 2>/dev/null || true
-  wait "$sampler" 2>/dev/null || true
-  peak=$(sort -n "$dir/pss.samples" | tail -1)
-  printf '%-8s keys=%s save=%.2fs pss_before=%dMB pss_peak=%dMB ratio=%.2f\n' "$name" "$keys" \
-    "$(awk -v a="$start" -v b="$end" 'BEGIN {print b - a}')" $((before / 1024)) $((peak / 1024)) \
-    "$(awk -v a="$peak" -v b="$before" 'BEGIN {print a / b}')"
-  paste <(echo "$base") <(echo "$during") | awk -v n="$name" '{printf "%-8s %-4s p99 without save %6.3f ms, during save %6.3f ms (x%.2f)\n", n, $1, $2, $4, ($2 > 0 ? $4 / $2 : 0)}'
   kill "$pid"; wait "$pid" 2>/dev/null || true
   rm -rf "$dir"
 }
