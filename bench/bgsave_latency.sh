@@ -13,14 +13,18 @@
 #      save child's, from /proc/<pid>/smaps_rollup, so copy-on-write pages are counted
 #      once) every 20 ms during the save; the peak is compared with the server's PSS
 #      just before the save (after step 1).
+# Steps 1 and 2 run ROUNDS times per test (a line each); p99 swings from run to run on a
+# small machine, so the summary line compares the medians.
 # terndb runs twice: with its default forkless snapshot ("terndb") and with
 # `use-fork yes` ("tn-fork").
 # Usage: bench/bgsave_latency.sh [KEYS] [REQS]     (defaults 2000000 and 400000)
-# Environment: TERNDB_SERVER, REDIS_SERVER, REDIS_BENCHMARK, REDIS_CLI override binaries.
+# Environment: ROUNDS (default 3); TERNDB_SERVER, REDIS_SERVER, REDIS_BENCHMARK,
+# REDIS_CLI override binaries.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 KEYS="${1:-2000000}"
 REQS="${2:-400000}"
+ROUNDS="${ROUNDS:-3}"
 TERNDB="${TERNDB_SERVER:-$ROOT/build/terndb-server}"
 REDIS="${REDIS_SERVER:-redis-server}"
 BENCH="${REDIS_BENCHMARK:-redis-benchmark}"
@@ -28,6 +32,8 @@ CLI="${REDIS_CLI:-redis-cli}"
 PY=/usr/bin/python3
 
 free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
 
 pss_kb() {  # PSS of a pid in kB, 0 when gone
   awk '/^Pss:/ {print $2; found=1} END {if (!found) print 0}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0
@@ -64,29 +70,39 @@ run() {
   $CLI -p "$port" bgsave > /dev/null
   read -r probe_s _ < <("$PY" "$ROOT/bench/save_monitor.py" "$port" "$pid")
   for test in set get; do
-    base="$($BENCH -p "$port" -c 50 -n "$REQS" -r "$KEYS" -t "$test" --csv | p99_of)"
-    # As many requests as the baseline served in 80% of the unloaded save's time: a save
-    # under load takes no less, so every request measured below is sent during the save.
-    rate="${base%% *}"
-    n=$(awk -v r="$rate" -v s="$probe_s" 'BEGIN {n = int(r * s * 0.8); print (n < 10000 ? 10000 : n)}')
-    # "Before the save": after the baseline run, whose writes already reshaped the heap.
-    sleep 1
-    before="$(pss_kb "$pid")"
-    $CLI -p "$port" bgsave > /dev/null
-    "$PY" "$ROOT/bench/save_monitor.py" "$port" "$pid" > "$dir/save.txt" &
-    local monitor=$!
-    t0=$(date +%s.%N)
-    during="$($BENCH -p "$port" -c 50 -n "$n" -r "$KEYS" -t "$test" --csv | p99_of)"
-    t1=$(date +%s.%N)
-    wait "$monitor"
-    read -r save_s peak < "$dir/save.txt"
-    printf '%-8s %-4s p99 without save %6.3f ms, during save %6.3f ms (x%.2f); ' "$name" \
-      "${test^^}" "${base#* }" "${during#* }" \
-      "$(awk -v a="${during#* }" -v b="${base#* }" 'BEGIN {print (b > 0 ? a / b : 0)}')"
-    printf '%d requests in %.1fs, save %.1fs of %s keys; PSS %dMB -> peak %dMB (x%.2f)\n' \
-      "$n" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" "$save_s" "$keys" \
-      $((before / 1024)) $((peak / 1024)) "$(awk -v a="$peak" -v b="$before" 'BEGIN {print a / b}')"
-    keys="$($CLI -p "$port" dbsize)"
+    local bases="" durings="" peaks=""
+    for round in $(seq "$ROUNDS"); do
+      base="$($BENCH -p "$port" -c 50 -n "$REQS" -r "$KEYS" -t "$test" --csv | p99_of)"
+      # As many requests as the baseline served in 80% of the unloaded save's time: a save
+      # under load takes no less, so every request measured below is sent during the save.
+      rate="${base%% *}"
+      n=$(awk -v r="$rate" -v s="$probe_s" 'BEGIN {n = int(r * s * 0.8); print (n < 10000 ? 10000 : n)}')
+      # "Before the save": after the baseline run, whose writes already reshaped the heap.
+      sleep 1
+      before="$(pss_kb "$pid")"
+      $CLI -p "$port" bgsave > /dev/null
+      "$PY" "$ROOT/bench/save_monitor.py" "$port" "$pid" > "$dir/save.txt" &
+      local monitor=$!
+      t0=$(date +%s.%N)
+      during="$($BENCH -p "$port" -c 50 -n "$n" -r "$KEYS" -t "$test" --csv | p99_of)"
+      t1=$(date +%s.%N)
+      wait "$monitor"
+      read -r save_s peak < "$dir/save.txt"
+      printf '%-8s %-4s p99 without save %6.3f ms, during save %6.3f ms (x%.2f); ' "$name" \
+        "${test^^}" "${base#* }" "${during#* }" \
+        "$(awk -v a="${during#* }" -v b="${base#* }" 'BEGIN {print (b > 0 ? a / b : 0)}')"
+      printf '%d requests in %.1fs, save %.1fs of %s keys; PSS %dMB -> peak %dMB (x%.2f)\n' \
+        "$n" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" "$save_s" "$keys" \
+        $((before / 1024)) $((peak / 1024)) "$(awk -v a="$peak" -v b="$before" 'BEGIN {print a / b}')"
+      keys="$($CLI -p "$port" dbsize)"
+      bases+="${base#* } "; durings+="${during#* } "; peaks+="$(awk -v a="$peak" -v b="$before" 'BEGIN {print a / b}') "
+    done
+    local mb md
+    mb=$(echo "$bases" | tr ' ' '\n' | grep . | median)
+    md=$(echo "$durings" | tr ' ' '\n' | grep . | median)
+    printf '%-8s %-4s MEDIAN of %d: p99 without save %6.3f ms, during save %6.3f ms (x%.2f); peak PSS x%.2f\n' \
+      "$name" "${test^^}" "$ROUNDS" "$mb" "$md" "$(awk -v a="$md" -v b="$mb" 'BEGIN {print (b > 0 ? a / b : 0)}')" \
+      "$(echo "$peaks" | tr ' ' '\n' | grep . | median)"
   done
   kill "$pid"; wait "$pid" 2>/dev/null || true
   rm -rf "$dir"
