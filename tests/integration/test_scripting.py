@@ -1017,8 +1017,24 @@ class BusyScript(unittest.TestCase):
             # on another io thread.
             kills = []
             killers = [RawConnection(server.port, timeout=30) for _ in range(2)]
-            threads = [threading.Thread(target=lambda c=c: kills.append(c.call("SCRIPT", "KILL")))
-                       for c in killers]
+
+            killed = threading.Event()
+
+            def kill(conn):
+                # On a loaded machine EXEC may not have reached the script yet: NOTBUSY then,
+                # and the kill is sent again until one of the two got through.
+                deadline = time.monotonic() + 20
+                while True:
+                    reply = conn.call("SCRIPT", "KILL")
+                    if reply == b"+OK\r\n":
+                        killed.set()
+                    if (not reply.startswith(b"-NOTBUSY") or killed.is_set() or
+                            time.monotonic() > deadline):
+                        break
+                    time.sleep(0.1)
+                kills.append(reply)
+
+            threads = [threading.Thread(target=kill, args=(c,)) for c in killers]
             for th in threads:
                 th.start()
             reply = a.read_reply()
