@@ -166,7 +166,7 @@ void Server::start_listeners() {
   port_ = static_cast<int>(config_.num("port"));
   std::vector<std::string> binds;
   protocol::split_args(config_.text("bind"), binds);
-  asio::io_context& io = workers_[0]->io;
+  asio::io_context& io = accept_io_;
   if (port_ != 0) {
     for (const auto& word : binds) {
       // An optional address ('-') is skipped when it is not available.
@@ -277,7 +277,7 @@ void Server::adopt_socket(asio::generic::stream_protocol::socket sock, Worker& w
   }
   connected_clients_.fetch_add(1);
   auto conn = std::make_shared<Connection>(*this, w, std::move(sock), is_unix);
-  // Accept handlers run on the listener's worker; the connection belongs to `w`, so its
+  // Accept handlers run on the listeners' thread; the connection belongs to `w`, so its
   // first operations (and its entry in w.connections) happen on w's thread.
   asio::post(w.io, [conn]() { conn->start(); });
 }
@@ -448,6 +448,7 @@ void Server::request_shutdown(int signal_number) {
     persistence_of(*this).save_on_exit(persistence_of(*this).has_save_rules());
   }
   logf(LogLevel::kWarning, "User requested shutdown...");
+  accept_io_.stop();
   for (auto& w : workers_) {
     asio::post(w->io, [&io = w->io]() { io.stop(); });
   }
@@ -466,6 +467,11 @@ int Server::run() {
     schedule_cron(*w);
   }
   persistence_of(*this).begin_loading();
+  accept_thread_ = std::thread([this]() {
+    register_allocating_thread();  // connections are created here
+    auto guard = asio::make_work_guard(accept_io_);
+    accept_io_.run();
+  });
   for (auto& w : workers_) {
     Worker* wp = w.get();
     w->thread = std::thread([wp]() {
@@ -489,6 +495,8 @@ int Server::run() {
     for (auto& w : workers_) asio::post(w->io, [&io = w->io]() { io.stop(); });
   }
   for (auto& w : workers_) w->thread.join();
+  accept_io_.stop();
+  accept_thread_.join();
   // No worker runs any more: the final snapshot sees every acknowledged write.
   persistence.kill_child();
   if (loaded && persistence.save_on_exit()) {

@@ -3,7 +3,8 @@
 //
 // Threads: `server-threads` workers, each running one asio::io_context with concurrency
 // hint 1 (no internal locking). A connection lives on one worker for its whole life;
-// accepted sockets are dealt round-robin. Worker 0 also runs the periodic jobs (active
+// accepted sockets are dealt round-robin by the listeners' own thread (accept_io_).
+// Worker 0 also runs the periodic jobs (active
 // expiry, instantaneous metrics) and the signal handler. Other threads reach a connection
 // only by posting to its worker.
 #pragma once
@@ -157,6 +158,12 @@ class Server : public storage::KeyspaceObserver {
   std::unique_ptr<ClientPause> client_pause_;
   std::unique_ptr<Evictor> evictor_;
   std::unique_ptr<Persistence> persistence_;
+  // The listeners run on a thread of their own: an io thread may be busy for a long time
+  // (a script past lua-time-limit inside EXEC holds its thread), and a client must still
+  // be able to connect and send SCRIPT KILL. Declared after workers_: pending accepts hold
+  // sockets of the workers' io_contexts.
+  asio::io_context accept_io_{1};
+  std::thread accept_thread_;
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> tcp_acceptors_;
   std::unique_ptr<asio::local::stream_protocol::acceptor> unix_acceptor_;
   std::unique_ptr<asio::signal_set> signals_;
