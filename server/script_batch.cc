@@ -8,6 +8,7 @@
 #include "server/replication.h"
 #include "server/server.h"
 #include "storage/keyspace.h"
+#include "storage/shard_lock_carry.h"
 
 namespace terndb::server {
 namespace {
@@ -29,7 +30,10 @@ ScriptBatchScope::ScriptBatchScope() {
 }
 
 ScriptBatchScope::~ScriptBatchScope() {
-  if (--t_scope_depth == 0) script_batch::release();
+  if (--t_scope_depth == 0) {
+    script_batch::release();
+    storage::lock_carry::release();  // a shard lock the last command kept
+  }
 }
 
 namespace script_batch {

@@ -2,15 +2,15 @@
 
 #include "storage/access_stamp.h"
 #include "storage/hashing.h"
+#include "storage/shard_lock_carry.h"
 #include "storage/write_order.h"
 
 namespace terndb::storage {
 
-KeyHandle::KeyHandle(Keyspace& ks, int db, std::string_view key, int64_t now,
-                     bool already_locked)
+KeyHandle::KeyHandle(Keyspace& ks, int db, std::string_view key, int64_t now, bool already_locked)
     : ks_(ks), db_(db), key_(key), hash_(hash_key(key)), now_(now) {
   Shard& s = ks.shard(ks.shard_of(hash_));
-  if (!already_locked) lock_ = std::unique_lock<std::mutex>(s.mu);
+  if (!already_locked) lock_ = lock_carry::lock(s.mu);
   shard_ = &s;
   table_ = &s.dbs[static_cast<size_t>(db)];
 }
@@ -45,6 +45,9 @@ KeyHandle::~KeyHandle() {
   offer_to_waiters();
   if (modified_) settle_version(nullptr);
   if (flash_dirty_) write_through_to_flash();
+  // With clients blocked in this shard, serving them after the command takes shard locks:
+  // the lock is not kept then.
+  if (shard_->waiters.empty()) lock_carry::keep(lock_);
 }
 
 void KeyHandle::settle_version(const Version* forced) {
