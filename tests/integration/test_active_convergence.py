@@ -58,7 +58,7 @@ class Cluster:
     def masters_of(self, b):
         return sum(1 for (_, dst) in self.links if dst == b)
 
-    def wait_links(self, timeout=30):
+    def wait_links(self, timeout=60):
         for i, node in enumerate(self.nodes):
             want = self.masters_of(i)
             if want == 0:

@@ -112,7 +112,8 @@ void random_change(st::Keyspace& ks, std::mt19937& rng) {
       hset(ks, 1, "h:" + std::to_string(rng() % 600), "f" + std::to_string(rng() % 8), "x");
       break;
     case 5: {
-      st::KeyHandle h(ks, 1, "h:" + std::to_string(rng() % 600), kNow, false);
+      const std::string hk = "h:" + std::to_string(rng() % 600);  // the handle keeps a view
+      st::KeyHandle h(ks, 1, hk, kNow, false);
       h.erase();
       break;
     }
