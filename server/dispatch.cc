@@ -239,9 +239,8 @@ void Connection::execute(const std::vector<std::string_view>& argv) {
     CommandContext ctx{server_, *state_, argv, reply_, spec, start_us / 1000};
     ctx.start_us = start_us;
     ctx.connection = this;
-    storage::lock_carry::allow(may_keep_lock);
+    storage::lock_carry::Allowed allowed(may_keep_lock);
     invoke_command(ctx, worker_);
-    storage::lock_carry::allow(false);
   }
   executing_ = false;
   if (state_->reply_mode != ReplyMode::kOn) out_.resize(reply_start);

@@ -22,6 +22,14 @@ namespace terndb::storage::lock_carry {
 // Whether KeyHandles ending on this thread now may keep their lock.
 void allow(bool allowed);
 bool allowed();
+// allow() for a scope: disallowed again at its end, whichever way it is left.
+class Allowed {
+ public:
+  explicit Allowed(bool allowed) { allow(allowed); }
+  ~Allowed() { allow(false); }
+  Allowed(const Allowed&) = delete;
+  Allowed& operator=(const Allowed&) = delete;
+};
 // Releases the kept lock, if any.
 void release();
 // For KeyHandle: `mu` locked, taking over the kept lock when it is this one (releasing it
