@@ -313,6 +313,49 @@ class SideBySide(unittest.TestCase):
             self.same(*cmd)
 
 
+def pipeline(conn, commands):
+    """Sends `commands` (argument tuples) at once on a RawConnection; returns the replies."""
+    conn.send(b"".join(encode_command(*cmd) for cmd in commands))
+    return [conn.read_reply() for _ in commands]
+
+
+class SharedTerndb(unittest.TestCase):
+    """The test class's one terndb-server with two io threads, emptied before each test."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.terndb = Terndb(threads=2)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.terndb.stop()
+
+    def setUp(self):
+        c = self.terndb.raw()
+        c.call("FLUSHALL")
+        c.close()
+
+
+def blpops_served_by(server, commands):
+    """Two clients (one per io thread, as connections are dealt in turn) block in
+    BLPOP q 10; then a third pipelines `commands`. Returns the third's replies and the
+    two BLPOP replies, sorted."""
+    waiters = [server.raw() for _ in range(2)]
+    for w in waiters:
+        w.send(encode_command("BLPOP", "q", "10"))
+    c = server.raw()
+    deadline = time.monotonic() + 10
+    while b"blocked_clients:2\r\n" not in c.call("INFO", "clients"):
+        if time.monotonic() > deadline:
+            raise AssertionError("the BLPOPs did not arrive")
+        time.sleep(0.01)
+    replies = pipeline(c, commands)
+    got = sorted(w.read_reply() for w in waiters)
+    for conn in waiters + [c]:
+        conn.close()
+    return replies, got
+
+
 class StartsServers(unittest.TestCase):
     """A test case that stops, at its end, every server it passed to start()."""
 

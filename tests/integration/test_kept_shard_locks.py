@@ -5,14 +5,8 @@ redis-server 7.0 does, clients on the other io thread are neither lost nor held 
 counts stay exact when several clients pipeline writes to one key from both io threads."""
 import threading
 import time
-import unittest
 
-from harness import SideBySide, Terndb, encode_command, main
-
-
-def pipeline(conn, commands):
-    conn.send(b"".join(encode_command(*cmd) for cmd in commands))
-    return [conn.read_reply() for _ in commands]
+from harness import SharedTerndb, SideBySide, blpops_served_by, encode_command, main, pipeline
 
 
 class KeptLocksAsRedis(SideBySide):
@@ -43,20 +37,7 @@ class KeptLocksAsRedis(SideBySide):
         self.assertEqual(pipeline(self.t, commands), pipeline(self.r, commands))
 
 
-class KeptLocks(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.terndb = Terndb(threads=2)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.terndb.stop()
-
-    def setUp(self):
-        c = self.terndb.raw()
-        c.call("FLUSHALL")
-        c.close()
-
+class KeptLocks(SharedTerndb):
     def test_pipelines_on_one_key_from_both_threads_stay_exact(self):
         """Four clients (spread over both io threads) pipeline ZINCRBYs and ZADDs on one
         key; others run transactions over several shards, MSET/MGET and BGSAVE meanwhile.
@@ -116,22 +97,12 @@ class KeptLocks(unittest.TestCase):
         c.close()
 
     def test_blocked_client_on_the_other_thread_is_served(self):
-        waiters = [self.terndb.raw() for _ in range(2)]  # one per io thread
-        for w in waiters:
-            w.send(encode_command("BLPOP", "q", "10"))
-        c = self.terndb.raw()
-        deadline = time.monotonic() + 10
-        while b"blocked_clients:2\r\n" not in c.call("INFO", "clients"):
-            self.assertLess(time.monotonic(), deadline, "the BLPOPs did not arrive")
-            time.sleep(0.01)
-        replies = pipeline(c, [("ZADD", "q:z", "1", "a"), ("RPUSH", "q", "one"),
-                               ("ZADD", "q:z", "2", "b"), ("RPUSH", "q", "two"), ("LLEN", "q")])
+        replies, got = blpops_served_by(self.terndb, [
+            ("ZADD", "q:z", "1", "a"), ("RPUSH", "q", "one"), ("ZADD", "q:z", "2", "b"),
+            ("RPUSH", "q", "two"), ("LLEN", "q")])
         self.assertEqual(replies[4], b":0\r\n")
-        got = sorted(w.read_reply() for w in waiters)
         self.assertEqual(got, [b"*2\r\n$1\r\nq\r\n$3\r\none\r\n",
                                b"*2\r\n$1\r\nq\r\n$3\r\ntwo\r\n"])
-        for conn in waiters + [c]:
-            conn.close()
 
     def test_unfinished_pipeline_does_not_keep_the_lock(self):
         """ZINCRBYs followed by half a command: the lock is released while the server

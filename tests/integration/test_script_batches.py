@@ -5,17 +5,11 @@ does, clients on the other io thread never see a script half done, and the locks
 given back once the input is used up."""
 import threading
 import time
-import unittest
 
-from harness import SideBySide, Terndb, encode_command, main
+from harness import SharedTerndb, SideBySide, blpops_served_by, encode_command, main, pipeline
 
 INCR = "return redis.call('incr', KEYS[1])"
 MOVE = "redis.call('decr', KEYS[1]) redis.call('incr', KEYS[2]) return 1"
-
-
-def pipeline(conn, commands):
-    conn.send(b"".join(encode_command(*cmd) for cmd in commands))
-    return [conn.read_reply() for _ in commands]
 
 
 class PipelinedScriptsAsRedis(SideBySide):
@@ -54,20 +48,7 @@ class PipelinedScriptsAsRedis(SideBySide):
         self.assertEqual(pipeline(self.t, commands), pipeline(self.r, commands))
 
 
-class ScriptBatches(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.terndb = Terndb(threads=2)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.terndb.stop()
-
-    def setUp(self):
-        c = self.terndb.raw()
-        c.call("FLUSHALL")
-        c.close()
-
+class ScriptBatches(SharedTerndb):
     def test_pipelined_scripts_stay_atomic_against_other_threads(self):
         """Movers pipeline 50 scripts at a time from connections spread over both io
         threads; readers (MGET) and plain writers in between never see a + b broken."""
@@ -112,22 +93,12 @@ class ScriptBatches(unittest.TestCase):
         c.close()
 
     def test_blocked_client_on_the_other_thread_is_served(self):
-        waiters = [self.terndb.raw() for _ in range(2)]  # one per io thread
-        for w in waiters:
-            w.send(encode_command("BLPOP", "q", "10"))
-        c = self.terndb.raw()
-        deadline = time.monotonic() + 10
-        while b"blocked_clients:2\r\n" not in c.call("INFO", "clients"):
-            self.assertLess(time.monotonic(), deadline, "the BLPOPs did not arrive")
-            time.sleep(0.01)
         push = ("EVAL", "return redis.call('rpush', KEYS[1], ARGV[1])", "1", "q")
-        replies = pipeline(c, [push + ("one",), push + ("two",), ("LLEN", "q")])
+        replies, got = blpops_served_by(
+            self.terndb, [push + ("one",), push + ("two",), ("LLEN", "q")])
         self.assertEqual(replies[2], b":0\r\n")
-        got = sorted(w.read_reply() for w in waiters)
         self.assertEqual(got, [b"*2\r\n$1\r\nq\r\n$3\r\none\r\n",
                                b"*2\r\n$1\r\nq\r\n$3\r\ntwo\r\n"])
-        for conn in waiters + [c]:
-            conn.close()
 
     def test_protocol_error_after_scripts_releases_the_locks(self):
         """The connection closes (dropping its WATCH, which takes a shard lock) right after

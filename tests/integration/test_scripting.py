@@ -9,7 +9,8 @@ import threading
 import time
 import unittest
 
-from harness import RawConnection, RedisServer, SideBySide, Terndb, encode_command, main
+from harness import (RawConnection, RedisServer, SharedTerndb, SideBySide, Terndb,
+                     encode_command, main)
 
 # Each script is sent as EVAL <script> 0 to both servers.
 CONVERSIONS = [
@@ -819,16 +820,8 @@ class SidekiqScheduler(ScriptingBase):
         self.assertEqual(sorted(taken), sorted(jobs))
 
 
-class ClientLibraries(unittest.TestCase):
+class ClientLibraries(SharedTerndb):
     """redis-py's Script objects: EVALSHA first, EVAL (or SCRIPT LOAD) after NOSCRIPT."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.terndb = Terndb(threads=2)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.terndb.stop()
 
     def test_redis_py_scripts(self):
         r = self.terndb.client(decode_responses=True)
@@ -852,16 +845,8 @@ class ClientLibraries(unittest.TestCase):
         r.close()
 
 
-class Atomicity(unittest.TestCase):
+class Atomicity(SharedTerndb):
     """A script holds every shard lock: no client sees it half done."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.terndb = Terndb(threads=2)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.terndb.stop()
 
     def test_scripts_and_plain_commands_interleave_safely(self):
         c = self.terndb.raw()
