@@ -73,7 +73,13 @@ class Limits(unittest.TestCase):
     def test_maxclients(self):
         srv = Terndb("--maxclients", "3")
         try:
-            conns = [srv.raw() for _ in range(3)]
+            # The start-up check's connection counts until its io thread has seen it close.
+            conns = [srv.raw()]
+            deadline = time.monotonic() + 5
+            while b"connected_clients:1\r\n" not in conns[0].call("INFO", "clients"):
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.01)
+            conns += [srv.raw() for _ in range(2)]
             for c in conns:
                 self.assertEqual(c.call("PING"), b"+PONG\r\n")
             extra = RawConnection(srv.port)
