@@ -4,9 +4,8 @@
 // Threads: `server-threads` workers, each running one asio::io_context with concurrency
 // hint 1 (no internal locking). A connection lives on one worker for its whole life;
 // accepted sockets are dealt round-robin by the listeners' own thread (accept_io_).
-// Worker 0 also runs the periodic jobs (active
-// expiry, instantaneous metrics) and the signal handler. Other threads reach a connection
-// only by posting to its worker.
+// Worker 0 also runs the periodic jobs (active expiry, instantaneous metrics) and the
+// signal handler. Other threads reach a connection only by posting to its worker.
 #pragma once
 
 #include <asio.hpp>

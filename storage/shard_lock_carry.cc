@@ -18,10 +18,6 @@ void allow(bool allowed) {
   t_allowed = allowed;
 }
 
-bool allowed() {
-  return t_allowed;
-}
-
 void release() {
   if (!t_kept) return;
   std::mutex* mu = t_kept;

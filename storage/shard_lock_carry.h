@@ -21,7 +21,6 @@ namespace terndb::storage::lock_carry {
 
 // Whether KeyHandles ending on this thread now may keep their lock.
 void allow(bool allowed);
-bool allowed();
 // allow() for a scope: disallowed again at its end, whichever way it is left.
 class Allowed {
  public:
