@@ -9,22 +9,26 @@
 #      save took with no load (measured first), so that the benchmark ends before the
 #      save does: requests served after it would dilute the figure. The line shows how
 #      long both took;
-#   3. memory: bench/save_monitor.py, one process, samples the server's PSS (plus the
-#      save child's, from /proc/<pid>/smaps_rollup, so copy-on-write pages are counted
-#      once) every 20 ms during the save; the peak is compared with the server's PSS
-#      just before the save (after step 1).
+#   3. memory: after the rounds, one more save under the same load, during which
+#      bench/save_monitor.py samples the server's PSS (plus the save child's, from
+#      /proc/<pid>/smaps_rollup, so copy-on-write pages are counted once) every 20 ms; the
+#      peak is compared with the server's PSS just before that save. Sampling PSS disturbs
+#      the server (save_monitor.py says how much), so steps 1 and 2 run without it.
 # Steps 1 and 2 run ROUNDS times per test (a line each); p99 swings from run to run on a
 # small machine, so the summary line compares the medians.
 # terndb runs twice: with its default forkless snapshot ("terndb") and with
 # `use-fork yes` ("tn-fork").
 # Usage: bench/bgsave_latency.sh [KEYS] [REQS]     (defaults 2000000 and 400000)
-# Environment: ROUNDS (default 3); TERNDB_SERVER, REDIS_SERVER, REDIS_BENCHMARK,
-# REDIS_CLI override binaries.
+# Environment: ROUNDS (default 3); SERVERS (default "terndb tn-fork redis": which to run);
+# THREADS (terndb's server-threads, default 2); TERNDB_SERVER, REDIS_SERVER,
+# REDIS_BENCHMARK, REDIS_CLI override binaries.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 KEYS="${1:-2000000}"
 REQS="${2:-400000}"
 ROUNDS="${ROUNDS:-3}"
+SERVERS="${SERVERS:-terndb tn-fork redis}"
+THREADS="${THREADS:-2}"
 TERNDB="${TERNDB_SERVER:-$ROOT/build/terndb-server}"
 REDIS="${REDIS_SERVER:-redis-server}"
 BENCH="${REDIS_BENCHMARK:-redis-benchmark}"
@@ -70,44 +74,58 @@ run() {
   $CLI -p "$port" bgsave > /dev/null
   read -r probe_s _ < <("$PY" "$ROOT/bench/save_monitor.py" "$port" "$pid")
   for test in set get; do
-    local bases="" durings="" peaks=""
+    local bases="" durings=""
     for round in $(seq "$ROUNDS"); do
       base="$($BENCH -p "$port" -c 50 -n "$REQS" -r "$KEYS" -t "$test" --csv | p99_of)"
       # As many requests as the baseline served in 80% of the unloaded save's time: a save
       # under load takes no less, so every request measured below is sent during the save.
       rate="${base%% *}"
       n=$(awk -v r="$rate" -v s="$probe_s" 'BEGIN {n = int(r * s * 0.8); print (n < 10000 ? 10000 : n)}')
-      # "Before the save": after the baseline run, whose writes already reshaped the heap.
       sleep 1
-      before="$(pss_kb "$pid")"
       $CLI -p "$port" bgsave > /dev/null
-      "$PY" "$ROOT/bench/save_monitor.py" "$port" "$pid" > "$dir/save.txt" &
+      "$PY" "$ROOT/bench/save_monitor.py" "$port" "$pid" --no-memory > "$dir/save.txt" &
       local monitor=$!
       t0=$(date +%s.%N)
       during="$($BENCH -p "$port" -c 50 -n "$n" -r "$KEYS" -t "$test" --csv | p99_of)"
       t1=$(date +%s.%N)
       wait "$monitor"
-      read -r save_s peak < "$dir/save.txt"
+      read -r save_s _ < "$dir/save.txt"
       printf '%-8s %-4s p99 without save %6.3f ms, during save %6.3f ms (x%.2f); ' "$name" \
         "${test^^}" "${base#* }" "${during#* }" \
         "$(awk -v a="${during#* }" -v b="${base#* }" 'BEGIN {print (b > 0 ? a / b : 0)}')"
-      printf '%d requests in %.1fs, save %.1fs of %s keys; PSS %dMB -> peak %dMB (x%.2f)\n' \
-        "$n" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" "$save_s" "$keys" \
-        $((before / 1024)) $((peak / 1024)) "$(awk -v a="$peak" -v b="$before" 'BEGIN {print a / b}')"
+      printf '%d requests in %.1fs, save %.1fs of %s keys\n' \
+        "$n" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" "$save_s" "$keys"
       keys="$($CLI -p "$port" dbsize)"
-      bases+="${base#* } "; durings+="${during#* } "; peaks+="$(awk -v a="$peak" -v b="$before" 'BEGIN {print a / b}') "
+      bases+="${base#* } "; durings+="${during#* } "
     done
+    # Memory: a save under the same load, its PSS sampled ("before": after the load above,
+    # whose writes already reshaped the heap).
+    sleep 1
+    before="$(pss_kb "$pid")"
+    $CLI -p "$port" bgsave > /dev/null
+    "$PY" "$ROOT/bench/save_monitor.py" "$port" "$pid" > "$dir/save.txt" &
+    local monitor=$!
+    $BENCH -p "$port" -c 50 -n "$n" -r "$KEYS" -t "$test" --csv > /dev/null
+    wait "$monitor"
+    read -r save_s peak < "$dir/save.txt"
+    keys="$($CLI -p "$port" dbsize)"
     local mb md
     mb=$(echo "$bases" | tr ' ' '\n' | grep . | median)
     md=$(echo "$durings" | tr ' ' '\n' | grep . | median)
-    printf '%-8s %-4s MEDIAN of %d: p99 without save %6.3f ms, during save %6.3f ms (x%.2f); peak PSS x%.2f\n' \
-      "$name" "${test^^}" "$ROUNDS" "$mb" "$md" "$(awk -v a="$md" -v b="$mb" 'BEGIN {print (b > 0 ? a / b : 0)}')" \
-      "$(echo "$peaks" | tr ' ' '\n' | grep . | median)"
+    printf '%-8s %-4s MEDIAN of %d: p99 without save %6.3f ms, during save %6.3f ms (x%.2f); ' \
+      "$name" "${test^^}" "$ROUNDS" "$mb" "$md" "$(awk -v a="$md" -v b="$mb" 'BEGIN {print (b > 0 ? a / b : 0)}')"
+    printf 'PSS %dMB -> peak %dMB during a save (x%.2f)\n' $((before / 1024)) $((peak / 1024)) \
+      "$(awk -v a="$peak" -v b="$before" 'BEGIN {print a / b}')"
   done
   kill "$pid"; wait "$pid" 2>/dev/null || true
   rm -rf "$dir"
 }
 
-run terndb "$TERNDB" --server-threads 2
-run tn-fork "$TERNDB" --server-threads 2 --use-fork yes
-run redis "$REDIS" --appendonly no
+for server in $SERVERS; do
+  case "$server" in
+    terndb) run terndb "$TERNDB" --server-threads "$THREADS" ;;
+    tn-fork) run tn-fork "$TERNDB" --server-threads "$THREADS" --use-fork yes ;;
+    redis) run redis "$REDIS" --appendonly no ;;
+    *) echo "unknown server: $server" >&2; exit 2 ;;
+  esac
+done

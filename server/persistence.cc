@@ -14,7 +14,10 @@
 
 #include <cerrno>
 #include <cstdarg>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <thread>
 
 #include "server/flash.h"
@@ -27,12 +30,16 @@
 #include "storage/forkless_snapshot.h"
 #include "storage/rdb_loader.h"
 #include "storage/rdb_writer.h"
+#include "storage/shard_lock_carry.h"
 
 namespace terndb::server {
 namespace {
 
 constexpr int64_t kBgsaveRetryDelayMs = 5000;  // after a failed save, as Redis waits
 constexpr int kSaveThreadNice = 10;             // a forkless save's thread
+// How long the save thread lets a walk step wait for its io thread before running the step
+// itself (an io thread held up by a long command, or one stopping at shutdown).
+constexpr auto kStepHandoffWait = std::chrono::milliseconds(20);
 
 
 // Child-side error report: write(2) only, never the logging module (its mutex may have
@@ -115,6 +122,81 @@ bool write_snapshot(const storage::Keyspace& ks, const storage::rdb::WriteOption
   return write_temp_file(temp, body, error) && install_temp_file(temp, final_name, error);
 }
 
+// Runs a forkless save's walk steps on the io threads, each step on the next thread in turn,
+// and returns when the step has run.
+//
+// Why not on the save thread itself: on a machine with few cores the io threads, the save
+// thread and the clients all want a core during a save. A step the save thread runs, even
+// at a low priority, is a thread the scheduler may leave running while an io thread with
+// replies to send waits for its time slice: stalls of milliseconds. Posted to the io
+// thread's own event loop, a step (one chunk, under a hundred microseconds) runs between
+// that thread's other handlers, so clients wait for at most one step, and when the server
+// is idle the steps run back to back. The save thread only moves the encoded bytes to the
+// file. docs/architecture.md has the figures.
+//
+// A step the io thread has not started within kStepHandoffWait is run by the save thread
+// instead (whichever of the two claims it first runs it), and that io thread gets no more
+// steps until the late one has reached it: an io thread held up by a long command costs the
+// save one wait, not one per step.
+storage::ForklessSnapshot::StepRunner io_thread_step_runner(Server& server) {
+  struct Handoff {
+    std::atomic<bool> claimed{false};
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+  };
+  struct State {
+    size_t turn = 0;
+    // Per worker: a step posted there timed out and has not been reached yet.
+    std::unique_ptr<std::atomic<bool>[]> late;
+  };
+  auto state = std::make_shared<State>();
+  state->late = std::make_unique<std::atomic<bool>[]>(server.workers().size());
+  return [&server, state](const std::function<void()>& step) {
+    auto& workers = server.workers();
+    Worker* worker = nullptr;
+    size_t index = 0;
+    for (size_t tries = 0; tries < workers.size() && !worker; ++tries) {
+      index = state->turn++ % workers.size();
+      Worker& w = *workers[index];
+      // A stopped loop (shutting down) would never run it.
+      if (!state->late[index].load(std::memory_order_acquire) && !w.io.stopped()) worker = &w;
+    }
+    if (!worker) {
+      step();
+      return;
+    }
+    auto handoff = std::make_shared<Handoff>();
+    const std::function<void()>* body = &step;
+    std::atomic<bool>* late = &state->late[index];
+    asio::post(worker->io, [handoff, body, late, keep = state] {
+      if (handoff->claimed.exchange(true, std::memory_order_acq_rel)) {
+        late->store(false, std::memory_order_release);  // reached: steps may come again
+        return;
+      }
+      storage::lock_carry::release();  // never a client's kept shard lock under a step
+      (*body)();
+      {
+        std::lock_guard<std::mutex> g(handoff->mu);
+        handoff->done = true;
+      }
+      handoff->cv.notify_one();
+    });
+    std::unique_lock<std::mutex> lock(handoff->mu);
+    if (handoff->cv.wait_for(lock, kStepHandoffWait, [&] { return handoff->done; })) return;
+    lock.unlock();
+    // Marked before the claim, so that the late handler's clearing comes after it.
+    late->store(true, std::memory_order_release);
+    if (!handoff->claimed.exchange(true, std::memory_order_acq_rel)) {
+      step();
+      return;
+    }
+    late->store(false, std::memory_order_release);  // the io thread has just started it
+    lock.lock();
+    handoff->cv.wait(lock, [&] { return handoff->done; });
+  };
+}
+
 }  // namespace
 
 Persistence::Persistence(Server& server) : server_(server) {
@@ -166,13 +248,12 @@ bool Persistence::start_thread_save(std::function<void(bool, const std::string&)
   job->snapshot = std::make_unique<storage::ForklessSnapshot>(ks, std::move(opt));
   ks.unlock_all();
   ThreadSave* raw = job.get();
-  job->thread = std::thread([raw, final_name] {
-    // The io threads come first: when the cores are busy the save takes longer rather
-    // than delay clients (on Linux a thread's nice value is its own). The walk holds a
-    // shard lock only for short copies, so being preempted there costs clients little.
+  job->thread = std::thread([raw, final_name, run = io_thread_step_runner(server_)] {
+    // The walk's steps run on the io threads (io_thread_step_runner); this thread writes
+    // the file, and the io threads come first when it wants a core.
     setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kSaveThreadNice);
-    auto body = [raw](storage::rdb::Sink& sink, std::string* why) {
-      return raw->snapshot->write(sink, why);
+    auto body = [raw, &run](storage::rdb::Sink& sink, std::string* why) {
+      return raw->snapshot->write(sink, why, run);
     };
     std::string why;
     bool ok = write_temp_file(raw->temp, body, &why);

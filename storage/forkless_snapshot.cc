@@ -64,8 +64,26 @@ ForklessSnapshot::~ForklessSnapshot() {
   abandon();  // write() never ran (the file could not be opened) or stopped half way
 }
 
-bool ForklessSnapshot::write(rdb::Sink& out, std::string* error) {
-  rdb::PieceWriter w(out, opt_);
+bool ForklessSnapshot::write(rdb::Sink& out, std::string* error, const StepRunner& run) {
+  // Steps append to `staged`; this thread moves it to `out` between steps, so a step (which
+  // may run on an io thread) never waits on the file.
+  rdb::StringSink staged;
+  rdb::PieceWriter w(staged, opt_);
+  auto drain = [&]() {
+    std::string& bytes = staged.str();
+    if (bytes.empty()) return true;
+    const bool ok = out.write(bytes.data(), bytes.size());
+    bytes.clear();
+    return ok;
+  };
+  auto sink_failed = [&]() {
+    abandon();
+    if (error) {
+      std::string why = out.error();
+      *error = why.empty() ? "write failed" : why;
+    }
+    return false;
+  };
   std::string chunk;
   // String entries of the chunk, copied: [size in words][entry bytes], 8-byte aligned.
   std::vector<uint64_t> copies;
@@ -77,68 +95,78 @@ bool ForklessSnapshot::write(rdb::Sink& out, std::string* error) {
     for (auto& job : d.tables) {
       // `done` is only read and written under the shard lock (cancel_locked sets it).
       for (bool more = true; more;) {
-        chunk.clear();
-        uint64_t encoded = 0;
-        {
-          std::lock_guard<std::mutex> lock(ks_.shard(job->shard()).mu);
-          if (cancelled_.load(std::memory_order_relaxed)) {
-            if (error) *error = "the snapshot was cancelled";
-            return false;
-          }
-          Table* t = job->table();
-          const size_t from = job->emitted_buckets;
-          // Strings (one allocation each) are copied under the lock and encoded after it,
-          // so the lock is held for little more than a memcpy per key: a walk thread
-          // preempted while holding it would stall every client of the shard.
-          const size_t to = t->walk_buckets(from, from + kChunkBuckets, [&](const Entry& e) {
-            if (e.value_encoding() == Encoding::kObject) {
-              rdb::encode_key_record(static_cast<int>(db), e, opt_, chunk);
-            } else {
-              const size_t bytes = malloc_usable_size(const_cast<Entry*>(&e));
-              const size_t words = (bytes + 7) / 8;
-              const size_t at = copies.size();
-              copies.resize(at + 1 + words);
-              copies[at] = words;
-              memcpy(copies.data() + at + 1, &e, bytes);
+        bool cancelled = false;
+        auto step = [&]() {
+          chunk.clear();
+          uint64_t encoded = 0;
+          {
+            std::lock_guard<std::mutex> lock(ks_.shard(job->shard()).mu);
+            if (cancelled_.load(std::memory_order_relaxed)) {
+              cancelled = true;
+              return;
             }
-            ++encoded;
-          });
-          job->emitted_buckets = to;
-          chunk += job->kept;
-          encoded += job->kept_count;
-          job->kept_count = 0;
-          // Release what a burst of writes made it hold, keep a small buffer.
-          if (job->kept.capacity() > (1u << 16)) {
-            std::string().swap(job->kept);
-          } else {
-            job->kept.clear();
+            Table* t = job->table();
+            const size_t from = job->emitted_buckets;
+            // Strings (one allocation each) are copied under the lock and encoded after it,
+            // so the lock is held for little more than a memcpy per key.
+            const size_t to = t->walk_buckets(from, from + kChunkBuckets, [&](const Entry& e) {
+              if (e.value_encoding() == Encoding::kObject) {
+                rdb::encode_key_record(static_cast<int>(db), e, opt_, chunk);
+              } else {
+                const size_t bytes = malloc_usable_size(const_cast<Entry*>(&e));
+                const size_t words = (bytes + 7) / 8;
+                const size_t at = copies.size();
+                copies.resize(at + 1 + words);
+                copies[at] = words;
+                memcpy(copies.data() + at + 1, &e, bytes);
+              }
+              ++encoded;
+            });
+            job->emitted_buckets = to;
+            chunk += job->kept;
+            encoded += job->kept_count;
+            job->kept_count = 0;
+            // Release what a burst of writes made it hold, keep a small buffer.
+            if (job->kept.capacity() > (1u << 16)) {
+              std::string().swap(job->kept);
+            } else {
+              job->kept.clear();
+            }
+            if (to >= t->bucket_count()) {
+              job->done = true;
+              if (!job->adopted) t->detach_snapshot();
+            }
+            more = !job->done;
           }
-          if (to >= t->bucket_count()) {
-            job->done = true;
-            if (!job->adopted) t->detach_snapshot();
+          for (size_t at = 0; at < copies.size(); at += 1 + copies[at]) {
+            const Entry* e = reinterpret_cast<const Entry*>(copies.data() + at + 1);
+            rdb::encode_key_record(static_cast<int>(db), *e, opt_, chunk);
           }
-          more = !job->done;
+          copies.clear();
+          w.records(chunk);
+          keys_written_.fetch_add(encoded, std::memory_order_relaxed);
+          // What clients keep ahead of the walk in this database's other tables goes out
+          // now and then too, so it does not pile up until the walk reaches them.
+          if (++chunks % kSweepEveryChunks == 0) sweep_kept(d, w);
+        };
+        if (run) {
+          run(step);
+        } else {
+          step();
         }
-        for (size_t at = 0; at < copies.size(); at += 1 + copies[at]) {
-          const Entry* e = reinterpret_cast<const Entry*>(copies.data() + at + 1);
-          rdb::encode_key_record(static_cast<int>(db), *e, opt_, chunk);
+        if (cancelled) {
+          if (error) *error = "the snapshot was cancelled";
+          return false;
         }
-        copies.clear();
-        w.records(chunk);
-        keys_written_.fetch_add(encoded, std::memory_order_relaxed);
-        // What clients keep ahead of the walk in this database's other tables goes out
-        // now and then too, so it does not pile up until the walk reaches them.
-        if (++chunks % kSweepEveryChunks == 0) sweep_kept(d, w);
-        if (!w.ok()) {
-          abandon();
-          return w.finish(error);  // reports the sink's error
-        }
+        if (!drain()) return sink_failed();
       }
       job->adopted.reset();  // flushed contents: written, now freed (outside the lock)
     }
     for (const auto& [key, tomb] : d.tombstones) w.tombstone(key, tomb);
   }
-  return w.finish(error);
+  w.finish(nullptr);  // the checksum and end marker, into `staged`
+  if (!drain() || !out.flush()) return sink_failed();
+  return true;
 }
 
 void ForklessSnapshot::sweep_kept(Database& d, rdb::PieceWriter& w) {

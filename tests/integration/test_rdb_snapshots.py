@@ -53,8 +53,8 @@ class Snapshots(unittest.TestCase):
 
     extra = ()
 
-    def start(self, *options):
-        s = TerndbIn(self.dir, *(options + tuple(self.extra)))
+    def start(self, *options, threads=2):
+        s = TerndbIn(self.dir, *(options + tuple(self.extra)), threads=threads)
         self.servers.append(s)
         return s
 
@@ -116,6 +116,37 @@ class Snapshots(unittest.TestCase):
         logs = server_logs(self.dir)
         self.assertIn("Background saving started (forkless)", logs)
         self.assertNotIn("Background saving started by pid", logs)
+
+    def test_bgsave_completes_while_the_io_thread_is_stuck(self):
+        # The walk's steps run on the io threads. Here the only one sleeps for 3 s right
+        # after BGSAVE (DEBUG SLEEP, holding no lock): the save's own thread takes the steps
+        # over, so the file is in place before the sleep ends.
+        s = self.start("--save", "", threads=1)
+        c = s.client()
+        fill(c, 200000)
+        dump = os.path.join(self.dir, "dump.rdb")
+        self.assertFalse(os.path.exists(dump))
+        replies = []
+
+        def save_then_sleep():
+            p = s.client().pipeline(transaction=False)
+            p.bgsave()
+            p.execute_command("DEBUG", "SLEEP", "3")
+            replies.extend(p.execute())
+
+        th = threading.Thread(target=save_then_sleep)
+        th.start()
+        try:
+            wait_for(lambda: os.path.exists(dump) or not th.is_alive(), 30, "the snapshot")
+            self.assertTrue(th.is_alive(), "the file came only after the sleep")
+        finally:
+            th.join()
+        self.assertEqual(replies, [True, b"OK"])
+        self.assertEqual(info_field(c, "rdb_last_bgsave_status"), "ok")
+        s.stop(sig=signal.SIGKILL)
+        c2 = self.start("--save", "").client()
+        self.assertEqual(c2.dbsize(), 200000)
+        self.assertEqual(c2.get("key:123456"), b"v" * 16 + b"123456")
 
     def test_flushall_during_bgsave_keeps_no_old_key(self):
         # The save in progress is stopped; with save rules the file then holds the empty

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -154,6 +156,43 @@ TEST(ForklessSnapshot, HoldsThePointInTimeWhileClientsWrite) {
   rdb::StringSink out2;
   ASSERT_TRUE(again->write(out2, &err)) << err;
   EXPECT_EQ(loaded_digest(out2.str()), now);
+}
+
+// The server runs the walk's steps on its io threads while the save thread writes the
+// file: steps on other threads (one each, in turn) give the same point in time.
+TEST(ForklessSnapshot, StepsRunOnOtherThreads) {
+  register_digests();
+  st::Keyspace ks(16, 2);
+  fill(ks);
+  const std::string at_start = digest(ks);
+  auto snap = start(ks);
+  std::atomic<bool> walking{true};
+  std::thread writer([&] {
+    std::mt19937 r2(13);
+    while (walking.load()) random_change(ks, r2);
+  });
+  std::set<std::thread::id> ran_on;
+  size_t steps = 0;
+  auto run = [&](const std::function<void()>& step) {
+    std::thread t([&] {
+      step();
+      ran_on.insert(std::this_thread::get_id());
+    });
+    t.join();
+    ++steps;
+  };
+  rdb::StringSink out;
+  std::string err;
+  bool ok = snap->write(out, &err, run);
+  walking.store(false);
+  writer.join();
+  ASSERT_TRUE(ok) << err;
+  EXPECT_GT(steps, 1u);
+  EXPECT_FALSE(ran_on.count(std::this_thread::get_id()));
+  size_t keys = 0;
+  EXPECT_EQ(loaded_digest(out.str(), &keys), at_start);
+  EXPECT_EQ(keys, static_cast<size_t>(kKeys + 500));
+  EXPECT_EQ(snap->keys_written(), snap->keys_total());
 }
 
 TEST(ForklessSnapshot, FlushAndSwapDbDuringTheWalk) {
