@@ -1,7 +1,4 @@
 #include "server/persistence.h"
-#include "server/replication.h"
-#include "server/propagate.h"
-#include "server/active_replica.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -13,17 +10,20 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdarg>
 #include <chrono>
 #include <condition_variable>
+#include <cstdarg>
 #include <cstring>
 #include <mutex>
 #include <thread>
 
+#include "server/active_replica.h"
 #include "server/flash.h"
 #include "server/info_line.h"
 #include "server/log.h"
 #include "server/memory_stats.h"
+#include "server/propagate.h"
+#include "server/replication.h"
 #include "server/server.h"
 #include "server/version.h"
 #include "storage/clock.h"
@@ -40,7 +40,6 @@ constexpr int kSaveThreadNice = 10;             // a forkless save's thread
 // How long the save thread lets a walk step wait for its io thread before running the step
 // itself (an io thread held up by a long command, or one stopping at shutdown).
 constexpr auto kStepHandoffWait = std::chrono::milliseconds(20);
-
 
 // Child-side error report: write(2) only, never the logging module (its mutex may have
 // been held by another thread at fork time).

@@ -1,6 +1,8 @@
 // Forkless snapshots: whatever clients do while the walk runs (overwrite, delete, create,
 // edit in place, change expiries, FLUSHDB, SWAPDB), the file holds the keyspace exactly as
 // it was at the snapshot point; a stopped snapshot leaves no mark behind.
+#include "storage/forkless_snapshot.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -11,7 +13,6 @@
 #include <thread>
 
 #include "storage/digest.h"
-#include "storage/forkless_snapshot.h"
 #include "storage/hash_value.h"
 #include "storage/key_handle.h"
 #include "storage/keyspace.h"
