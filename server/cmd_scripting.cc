@@ -89,6 +89,7 @@ void execute(ScriptJob& job, protocol::ReplyBuilder& reply, bool locked) {
     return;
   }
   request.connection = job.connection;
+  request.wake_waiters_at_end = false;  // woken below, or by script_batch::release()
   storage::Keyspace& ks = job.server->keyspace();
   // The previous script of this client's input may have left the locks held for this one.
   if (!script_batch::take(ks)) ks.lock_all();
@@ -107,6 +108,7 @@ void execute(ScriptJob& job, protocol::ReplyBuilder& reply, bool locked) {
     return;
   }
   ks.unlock_all();
+  scripting::ScriptBusy::instance().wake_waiters();
   // The stand-in may be waiting for a shard lock: stop it only now.
   request.stand_in.reset();
 }

@@ -6,6 +6,7 @@
 #include "server/client_state.h"
 #include "server/eviction.h"
 #include "server/replication.h"
+#include "server/scripting/script_busy.h"
 #include "server/server.h"
 #include "storage/keyspace.h"
 #include "storage/shard_lock_carry.h"
@@ -47,6 +48,7 @@ void release() {
   storage::Keyspace* ks = t_held;
   t_held = nullptr;
   ks->unlock_all();
+  scripting::ScriptBusy::instance().wake_waiters();  // deferred by the last script's end
 }
 
 void release_unless_script(Server& server, const ClientState& client,

@@ -325,7 +325,7 @@ void LuaEngine::run(ScriptRequest& request, protocol::ReplyBuilder& reply) {
   reply.set_resp(caller_resp);
   lua_settop(L_, 0);
   report_memory();
-  busy.end();
+  busy.end(request.wake_waiters_at_end);
 }
 
 bool parse_shebang(std::string_view body, Shebang& out, std::string& error) {

@@ -52,6 +52,9 @@ struct ScriptRequest {
   // be waiting for one of them).
   Connection* connection = nullptr;
   std::unique_ptr<IoStandIn> stand_in;
+  // False: the caller wakes the commands waiting for the script's end itself, when it
+  // releases the shard locks (ScriptBusy::end).
+  bool wake_waiters_at_end = true;
 };
 
 // What the redis.* functions see of the script being run.

@@ -44,13 +44,13 @@ void ScriptBusy::begin(int64_t now_ms) {
   running_.store(++next_id_, std::memory_order_release);
 }
 
-void ScriptBusy::end() {
+void ScriptBusy::end(bool wake) {
   {
     std::lock_guard<std::mutex> g(mu_);
     running_.store(0, std::memory_order_release);
     kill_.store(false, std::memory_order_relaxed);
   }
-  ended_.notify_all();
+  if (wake) ended_.notify_all();
 }
 
 ScriptBusy::KillResult ScriptBusy::kill(bool force) {

@@ -36,8 +36,15 @@ class ScriptBusy {
 
   // The running script's side, called with every shard lock held: begin() when the
   // script starts (the time limit counts from `now_ms`), end() when it is done.
+  //
+  // end(false) leaves the commands waiting in refuse() asleep until wake_waiters(): the
+  // caller keeps the shard locks for the next script of the same input (server/
+  // script_batch.h), so a waiter woken now would find the next script running, or wait
+  // for the locks, and the wakeup would only cost both threads a context switch. Whoever
+  // then releases the locks calls wake_waiters().
   void begin(int64_t now_ms);
-  void end();
+  void end(bool wake = true);
+  void wake_waiters() { ended_.notify_all(); }
   void note_write() { wrote_.store(true, std::memory_order_relaxed); }
   // Polled by the script's hook.
   bool kill_requested() const { return kill_.load(std::memory_order_relaxed); }

@@ -100,6 +100,24 @@ class ScriptBatches(SharedTerndb):
         self.assertEqual(got, [b"*2\r\n$1\r\nq\r\n$3\r\none\r\n",
                                b"*2\r\n$1\r\nq\r\n$3\r\ntwo\r\n"])
 
+    def test_other_thread_is_answered_when_a_batch_of_slow_scripts_ends(self):
+        """25 scripts of 40 ms each pipelined on one io thread; a GET from the other thread
+        waits for the batch (without waking at each script's end) and is answered when the
+        batch ends, not at lua-time-limit's 5 s deadline."""
+        slow = ("local t = redis.call('TIME') local s = t[1] * 1000000 + t[2] "
+                "repeat local n = redis.call('TIME') until n[1] * 1000000 + n[2] - s > 40000 "
+                "return redis.call('incr', KEYS[1])")
+        a, b = self.terndb.raw(), self.terndb.raw()  # connections are dealt to the threads in turn
+        a.send(encode_command("EVAL", slow, "1", "n") * 25)
+        time.sleep(0.2)
+        start = time.monotonic()
+        self.assertEqual(b.call("GET", "n"), b"$2\r\n25\r\n")  # after the whole batch
+        waited = time.monotonic() - start
+        self.assertLess(waited, 3.0)
+        self.assertEqual([a.read_reply() for _ in range(25)], [b":%d\r\n" % i for i in range(1, 26)])
+        a.close()
+        b.close()
+
     def test_protocol_error_after_scripts_releases_the_locks(self):
         """The connection closes (dropping its WATCH, which takes a shard lock) right after
         scripts that left every lock held; the server goes on serving everyone."""
