@@ -63,8 +63,14 @@ class Cluster:
             want = self.masters_of(i)
             if want == 0:
                 continue
-            wait_until(lambda: node.client().info("replication").get("connected_masters") == want,
-                       timeout, what="node %d to link to its %d masters" % (i, want))
+            try:
+                wait_until(
+                    lambda: node.client().info("replication").get("connected_masters") == want,
+                    timeout, what="node %d to link to its %d masters" % (i, want))
+            except AssertionError as e:
+                logs = "".join("\n--- node %d (port %d) ---\n%s" % (k, n.port, n.log()[-6000:])
+                               for k, n in enumerate(self.nodes))
+                raise AssertionError(str(e) + logs) from None
 
     def clients(self):
         return [s.client() for s in self.nodes]
