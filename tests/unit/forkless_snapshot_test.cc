@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <random>
 #include <set>
 #include <string>
@@ -123,30 +124,47 @@ void random_change(st::Keyspace& ks, std::mt19937& rng) {
   }
 }
 
-TEST(ForklessSnapshot, HoldsThePointInTimeWhileClientsWrite) {
-  register_digests();
-  st::Keyspace ks(16, 2);
-  fill(ks);
-  const std::string at_start = digest(ks);
-  auto snap = start(ks);
-
-  // Changes before the walk starts, then more while it runs.
-  std::mt19937 rng(7);
-  for (int n = 0; n < 5000; ++n) random_change(ks, rng);
+// Writes `snap` while another thread makes random changes (from `seed`) until it is done;
+// returns the file (empty, with a test failure, when the write failed).
+std::string write_under_writes(st::Keyspace& ks, st::ForklessSnapshot& snap, unsigned seed,
+                               const st::ForklessSnapshot::StepRunner& run = {}) {
   std::atomic<bool> walking{true};
   std::thread writer([&] {
-    std::mt19937 r2(11);
-    while (walking.load()) random_change(ks, r2);
+    std::mt19937 rng(seed);
+    while (walking.load()) random_change(ks, rng);
   });
   rdb::StringSink out;
   std::string err;
-  bool ok = snap->write(out, &err);
+  const bool ok = snap.write(out, &err, run);
   walking.store(false);
   writer.join();
-  ASSERT_TRUE(ok) << err;
+  EXPECT_TRUE(ok) << err;
+  return ok ? std::move(out.str()) : std::string();
+}
+
+// A filled keyspace and a snapshot of it just started.
+class ForklessSnapshotUnderWrites : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    register_digests();
+    fill(ks);
+    at_start = digest(ks);
+    snap = start(ks);
+  }
+  st::Keyspace ks{16, 2};
+  std::string at_start;
+  std::unique_ptr<st::ForklessSnapshot> snap;
+};
+
+TEST_F(ForklessSnapshotUnderWrites, HoldsThePointInTimeWhileClientsWrite) {
+  // Changes before the walk starts, then more while it runs.
+  std::mt19937 rng(7);
+  for (int n = 0; n < 5000; ++n) random_change(ks, rng);
+  const std::string file = write_under_writes(ks, *snap, 11);
+  ASSERT_FALSE(file.empty());
 
   size_t keys = 0;
-  EXPECT_EQ(loaded_digest(out.str(), &keys), at_start);
+  EXPECT_EQ(loaded_digest(file, &keys), at_start);
   EXPECT_EQ(keys, static_cast<size_t>(kKeys + 500));
   EXPECT_EQ(snap->keys_written(), snap->keys_total());
   EXPECT_NE(digest(ks), at_start);  // the clients' changes are in the keyspace
@@ -155,23 +173,14 @@ TEST(ForklessSnapshot, HoldsThePointInTimeWhileClientsWrite) {
   const std::string now = digest(ks);
   auto again = start(ks);
   rdb::StringSink out2;
+  std::string err;
   ASSERT_TRUE(again->write(out2, &err)) << err;
   EXPECT_EQ(loaded_digest(out2.str()), now);
 }
 
 // The server runs the walk's steps on its io threads while the save thread writes the
 // file: steps on other threads (one each, in turn) give the same point in time.
-TEST(ForklessSnapshot, StepsRunOnOtherThreads) {
-  register_digests();
-  st::Keyspace ks(16, 2);
-  fill(ks);
-  const std::string at_start = digest(ks);
-  auto snap = start(ks);
-  std::atomic<bool> walking{true};
-  std::thread writer([&] {
-    std::mt19937 r2(13);
-    while (walking.load()) random_change(ks, r2);
-  });
+TEST_F(ForklessSnapshotUnderWrites, StepsRunOnOtherThreads) {
   std::set<std::thread::id> ran_on;
   size_t steps = 0;
   auto run = [&](const std::function<void()>& step) {
@@ -182,16 +191,12 @@ TEST(ForklessSnapshot, StepsRunOnOtherThreads) {
     t.join();
     ++steps;
   };
-  rdb::StringSink out;
-  std::string err;
-  bool ok = snap->write(out, &err, run);
-  walking.store(false);
-  writer.join();
-  ASSERT_TRUE(ok) << err;
+  const std::string file = write_under_writes(ks, *snap, 13, run);
+  ASSERT_FALSE(file.empty());
   EXPECT_GT(steps, 1u);
   EXPECT_FALSE(ran_on.count(std::this_thread::get_id()));
   size_t keys = 0;
-  EXPECT_EQ(loaded_digest(out.str(), &keys), at_start);
+  EXPECT_EQ(loaded_digest(file, &keys), at_start);
   EXPECT_EQ(keys, static_cast<size_t>(kKeys + 500));
   EXPECT_EQ(snap->keys_written(), snap->keys_total());
 }
