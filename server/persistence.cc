@@ -168,7 +168,12 @@ storage::ForklessSnapshot::StepRunner io_thread_step_runner(Server& server) {
     auto handoff = std::make_shared<Handoff>();
     const std::function<void()>* body = &step;
     std::atomic<bool>* late = &state->late[index];
-    asio::post(worker->io, [handoff, body, late, keep = state] {
+    asio::post(worker->io, [handoff, body, late, keep = state, owner = worker->thread.get_id()] {
+      // A script's IoStandIn (scripting/io_stand_in.h) runs this loop while the script
+      // holds every shard lock: a step there would block it, and with it the -BUSY replies
+      // and SCRIPT KILL it is there for. Left unclaimed, the save thread takes the step
+      // (and this thread gets no more steps in this save).
+      if (std::this_thread::get_id() != owner) return;
       if (handoff->claimed.exchange(true, std::memory_order_acq_rel)) {
         late->store(false, std::memory_order_release);  // reached: steps may come again
         return;
