@@ -347,14 +347,15 @@ void zscan_command(CommandContext& c) {
 }  // namespace
 
 void register_zset_commands(CommandTable& t) {
-  constexpr uint32_t kW = kCmdWrite, kR = kCmdReadonly, kF = kCmdFast, kD = kCmdDenyOom;
+  constexpr uint32_t kW = kCmdWrite, kR = kCmdReadonly, kF = kCmdFast, kD = kCmdDenyOom,
+                     kK = kCmdKeepsShardLock;
   const char* g = "sorted-set";
-  t.add(make_command("zadd", -4, kW | kD | kF, 1, 1, 1, zadd_command, g, "1.2.0",
+  t.add(make_command("zadd", -4, kW | kD | kF | kK, 1, 1, 1, zadd_command, g, "1.2.0",
                      "Adds members with scores to a sorted set, or updates their scores.",
                      "O(log(N)) for each member added"));
-  t.add(make_command("zincrby", 4, kW | kD | kF, 1, 1, 1, zincrby_command, g, "1.2.0",
+  t.add(make_command("zincrby", 4, kW | kD | kF | kK, 1, 1, 1, zincrby_command, g, "1.2.0",
                      "Adds an increment to a member's score.", "O(log(N))"));
-  t.add(make_command("zrem", -3, kW | kF, 1, 1, 1, zrem_command, g, "1.2.0",
+  t.add(make_command("zrem", -3, kW | kF | kK, 1, 1, 1, zrem_command, g, "1.2.0",
                      "Removes members from a sorted set; the key goes when it empties.",
                      "O(M*log(N)) for M members removed"));
   t.add(make_command("zcard", 2, kR | kF, 1, 1, 1, zcard_command, g, "1.2.0",
@@ -363,9 +364,9 @@ void register_zset_commands(CommandTable& t) {
                      "Reads one member's score."));
   t.add(make_command("zmscore", -3, kR | kF, 1, 1, 1, zmscore_command, g, "6.2.0",
                      "Reads the scores of several members.", "O(N) for N members"));
-  t.add(make_command("zrank", 3, kR | kF, 1, 1, 1, zrank_command, g, "2.0.0",
+  t.add(make_command("zrank", 3, kR | kF | kK, 1, 1, 1, zrank_command, g, "2.0.0",
                      "Position of a member counted from the lowest score.", "O(log(N))"));
-  t.add(make_command("zrevrank", 3, kR | kF, 1, 1, 1, zrevrank_command, g, "2.0.0",
+  t.add(make_command("zrevrank", 3, kR | kF | kK, 1, 1, 1, zrevrank_command, g, "2.0.0",
                      "Position of a member counted from the highest score.", "O(log(N))"));
   t.add(make_command("zrandmember", -2, kR, 1, 1, 1, zrandmember_command, g, "6.2.0",
                      "Picks random members, optionally with their scores.",

@@ -6,7 +6,6 @@
 
 #include "server/active_replica.h"
 #include "server/blocking.h"
-#include "server/client_pause.h"
 #include "server/command_name_cache.h"
 #include "server/connection.h"
 #include "server/deferred_post.h"
@@ -62,31 +61,6 @@ bool runs_inside_multi(const CommandSpec& spec) {
   const std::string& n = spec.parent ? spec.parent->name : spec.name;
   return n == "exec" || n == "discard" || n == "multi" || n == "watch" || n == "quit" ||
          n == "reset" || n == "unwatch";
-}
-
-// Single-key commands that take no other lock while or after they use their key, and
-// whose work under the lock is long enough (O(log n) in a skiplist, with cache misses at
-// each level) that handing the lock to the other io thread after each one costs more than
-// it gains: their shard lock may be kept for the next command of the same client's input
-// (storage/shard_lock_carry.h). With ZADDs pipelined 16 at a time on one sorted set from
-// both io threads this gave 0.92x redis-server's ops/s instead of 0.67x. Short commands
-// (INCR, LPUSH, HSET, ...) are left out: measured the same way, keeping the lock over their
-// parsing and replies only serialised more of the io threads' work.
-bool keeps_shard_lock_by_name(const std::string& name) {
-  static const char* const kNames[] = {"zadd", "zincrby", "zrem", "zrank", "zrevrank"};
-  for (const char* n : kNames) {
-    if (name == n) return true;
-  }
-  return false;
-}
-
-bool keeps_shard_lock(const CommandSpec& spec) {
-  // Per thread, by command id: -1 not looked at yet.
-  thread_local std::vector<int8_t> by_id;
-  if (spec.id >= by_id.size()) by_id.resize(spec.id + 1, -1);
-  int8_t& known = by_id[spec.id];
-  if (known < 0) known = !spec.parent && keeps_shard_lock_by_name(spec.name) ? 1 : 0;
-  return known == 1;
 }
 
 }  // namespace
@@ -200,10 +174,9 @@ void Connection::execute(const std::vector<std::string_view>& argv) {
   // A shard lock the previous command kept serves only a command that may keep it, when
   // nothing this command goes through before it runs (eviction, a client pause, a master
   // link's stream) takes shard locks itself.
-  const bool may_keep_lock =
-      spec && keeps_shard_lock(*spec) && script_batch::in_scope() && !state_->tx.active &&
-      !state_->monitor.load(std::memory_order_relaxed) && server_.evictor().maxmemory() <= 0 &&
-      !server_.client_pause().active() && !Replication::instance().has_masters();
+  const bool may_keep_lock = spec && (spec->flags & kCmdKeepsShardLock) &&
+                             script_batch::in_scope() &&
+                             script_batch::locks_may_carry_over(server_, *state_);
   if (!may_keep_lock) storage::lock_carry::release();
   // While a script runs, commands wait for it or are refused with -BUSY.
   if (spec && scripting::ScriptBusy::instance().refuse(server_, worker_, *state_, *spec, reply_)) {

@@ -54,11 +54,13 @@ void release() {
 void release_unless_script(Server& server, const ClientState& client,
                            const std::vector<std::string_view>& argv) {
   if (!t_held) return;
-  const bool may_continue = !argv.empty() && is_script_call(argv[0]) && !client.tx.active &&
-                            !client.monitor.load(std::memory_order_relaxed) &&
-                            server.evictor().maxmemory() <= 0 && !server.client_pause().active() &&
-                            !Replication::instance().has_masters();
-  if (!may_continue) release();
+  if (argv.empty() || !is_script_call(argv[0]) || !locks_may_carry_over(server, client)) release();
+}
+
+bool locks_may_carry_over(Server& server, const ClientState& client) {
+  return !client.tx.active && !client.monitor.load(std::memory_order_relaxed) &&
+         server.evictor().maxmemory() <= 0 && !server.client_pause().active() &&
+         !Replication::instance().has_masters();
 }
 
 bool in_scope() {

@@ -38,9 +38,13 @@ namespace script_batch {
 bool held();
 // Releases them (no-op when none are held).
 void release();
+// Whether locks the client's previous command left held may serve its next one: not in
+// MULTI, not for MONITOR, and nothing the command goes through before it runs (eviction,
+// a client pause, a master link's stream) takes shard locks or waits. Also decides when a
+// single shard lock may be kept (storage/shard_lock_carry.h, server/dispatch.cc).
+bool locks_may_carry_over(Server& server, const ClientState& client);
 // Releases them unless argv is a script call that may run under them at once: EVAL or
-// EVALSHA (or their _RO forms) outside MULTI, with nothing (eviction, a master link, a
-// client pause, MONITOR) that would take shard locks or wait before the script runs.
+// EVALSHA (or their _RO forms) when locks_may_carry_over().
 void release_unless_script(Server& server, const ClientState& client,
                            const std::vector<std::string_view>& argv);
 

@@ -11,8 +11,9 @@
 // pipeline of 16 commands on one key then takes the lock once.
 //
 // The io thread allows it only around commands that take no other locks while or after
-// they use their one key (server/dispatch.cc), and releases it before anything else and
-// at the end of each client's input, so it is never held while the thread waits.
+// they use their one key (kCmdKeepsShardLock in server/command.h; server/dispatch.cc),
+// and releases it before anything else and at the end of each client's input, so it is
+// never held while the thread waits.
 #pragma once
 
 #include <mutex>
