@@ -336,6 +336,19 @@ class SharedTerndb(unittest.TestCase):
         c.close()
 
 
+def run_until_workers_finish(workers, watchers, stop, timeout=120, watcher_timeout=60):
+    """Starts every thread; once `workers` have finished (or `timeout` passed) sets `stop`
+    and waits for `watchers`. Returns the threads still running."""
+    for th in workers + watchers:
+        th.start()
+    for th in workers:
+        th.join(timeout)
+    stop.set()
+    for th in watchers:
+        th.join(watcher_timeout)
+    return [th for th in workers + watchers if th.is_alive()]
+
+
 def blpops_served_by(server, commands):
     """Two clients (one per io thread, as connections are dealt in turn) block in
     BLPOP q 10; then a third pipelines `commands`. Returns the third's replies and the

@@ -6,7 +6,8 @@ counts stay exact when several clients pipeline writes to one key from both io t
 import threading
 import time
 
-from harness import SharedTerndb, SideBySide, blpops_served_by, encode_command, main, pipeline
+from harness import (SharedTerndb, SideBySide, blpops_served_by, encode_command, main, pipeline,
+                     run_until_workers_finish)
 
 
 class KeptLocksAsRedis(SideBySide):
@@ -81,14 +82,7 @@ class KeptLocks(SharedTerndb):
 
         hammers = [threading.Thread(target=hammer, args=(i,)) for i in range(4)]
         mixers = [threading.Thread(target=mixer)]
-        for th in hammers + mixers:
-            th.start()
-        for th in hammers:
-            th.join(120)
-        stop.set()
-        for th in mixers:
-            th.join(60)
-        self.assertFalse(any(th.is_alive() for th in hammers + mixers), "a client is stuck")
+        self.assertFalse(run_until_workers_finish(hammers, mixers, stop), "a client is stuck")
         self.assertEqual(errors, [])
         c = self.terndb.raw()
         self.assertEqual(c.call("ZSCORE", "hotz", "count"),

@@ -17,7 +17,7 @@ import threading
 import time
 import unittest
 
-from harness import SideBySide, Terndb, encode_command, main, terndb_binary
+from harness import SharedTerndb, SideBySide, Terndb, encode_command, main, terndb_binary
 
 
 def sanitized_build():
@@ -386,19 +386,11 @@ class PubsubSideBySide(SideBySide):
         self.same("SET", "k", "v")
 
 
-class PubsubThreads(unittest.TestCase):
+class PubsubThreads(SharedTerndb):
     """terndb alone, with 2 io threads: delivery across threads."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Terndb(threads=2)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-
     def test_resp3_commands_between_pushes(self):
-        sub = self.server.raw()
+        sub = self.terndb.raw()
         sub.call("HELLO", "3")
         sub.send(encode_command("SUBSCRIBE", "stream"))
         self.assertEqual(sub.read_reply(), b">3\r\n$9\r\nsubscribe\r\n$6\r\nstream\r\n:1\r\n")
@@ -406,7 +398,7 @@ class PubsubThreads(unittest.TestCase):
         stop = threading.Event()
 
         def publish():
-            pub = self.server.raw()
+            pub = self.terndb.raw()
             for i in range(count):
                 pub.call("PUBLISH", "stream", str(i))
             pub.close()
@@ -442,7 +434,7 @@ class PubsubThreads(unittest.TestCase):
         messages = 5000 if SANITIZED else 100000
         socks = []
         for _ in range(subscribers):
-            s = socket.create_connection(("127.0.0.1", self.server.port))
+            s = socket.create_connection(("127.0.0.1", self.terndb.port))
             s.sendall(encode_command("SUBSCRIBE", "fan"))
             socks.append(s)
         confirm = b"*3\r\n$9\r\nsubscribe\r\n$3\r\nfan\r\n:1\r\n"
@@ -451,7 +443,7 @@ class PubsubThreads(unittest.TestCase):
             while len(got) < len(confirm):
                 got += s.recv(len(confirm) - len(got))
             self.assertEqual(got, confirm)
-        check = self.server.raw()
+        check = self.terndb.raw()
         self.assertEqual(check.call("PUBSUB", "NUMSUB", "fan"),
                          b"*2\r\n$3\r\nfan\r\n:%d\r\n" % subscribers)
         payloads = [b"%d" % i for i in range(messages)]
@@ -495,7 +487,7 @@ class PubsubThreads(unittest.TestCase):
         readers = [threading.Thread(target=reader, args=(g,)) for g in groups]
         for r in readers:
             r.start()
-        pub = socket.create_connection(("127.0.0.1", self.server.port))
+        pub = socket.create_connection(("127.0.0.1", self.terndb.port))
         batch = 1000
         reply = b":%d\r\n" % subscribers
         start = time.time()
@@ -527,9 +519,9 @@ class PubsubThreads(unittest.TestCase):
         check.close()
 
     def test_monitor_sees_every_thread(self):
-        m = self.server.raw()
+        m = self.terndb.raw()
         self.assertEqual(m.call("MONITOR"), b"+OK\r\n")
-        clients = [self.server.raw() for _ in range(6)]  # dealt over both threads
+        clients = [self.terndb.raw() for _ in range(6)]  # dealt over both threads
         ids = []
         for i, c in enumerate(clients):
             ids.append(int(c.call("CLIENT", "ID")[1:-2]))
@@ -550,8 +542,8 @@ class PubsubThreads(unittest.TestCase):
         m.close()
 
     def test_client_pause_write_holds_set_not_get(self):
-        c = self.server.raw()
-        other = self.server.raw()
+        c = self.terndb.raw()
+        other = self.terndb.raw()
         c.call("SET", "p", "before")
         self.assertEqual(other.call("CLIENT", "PAUSE", "400", "WRITE"), b"+OK\r\n")
         t0 = time.time()

@@ -6,7 +6,8 @@ given back once the input is used up."""
 import threading
 import time
 
-from harness import SharedTerndb, SideBySide, blpops_served_by, encode_command, main, pipeline
+from harness import (SharedTerndb, SideBySide, blpops_served_by, encode_command, main, pipeline,
+                     run_until_workers_finish)
 
 INCR = "return redis.call('incr', KEYS[1])"
 MOVE = "redis.call('decr', KEYS[1]) redis.call('incr', KEYS[2]) return 1"
@@ -80,13 +81,7 @@ class ScriptBatches(SharedTerndb):
 
         readers = [threading.Thread(target=reader) for _ in range(2)]
         movers = [threading.Thread(target=mover) for _ in range(3)]
-        for th in readers + movers:
-            th.start()
-        for th in movers:
-            th.join(120)
-        stop.set()
-        for th in readers:
-            th.join(30)
+        run_until_workers_finish(movers, readers, stop, watcher_timeout=30)
         self.assertEqual(errors, [])
         self.assertEqual(broken, [])
         self.assertEqual(c.call("MGET", "a", "b"), b"*2\r\n$5\r\n97000\r\n$4\r\n3000\r\n")

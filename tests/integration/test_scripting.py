@@ -10,7 +10,7 @@ import time
 import unittest
 
 from harness import (RawConnection, RedisServer, SharedTerndb, SideBySide, Terndb,
-                     encode_command, main)
+                     encode_command, main, run_until_workers_finish)
 
 # Each script is sent as EVAL <script> 0 to both servers.
 CONVERSIONS = [
@@ -875,13 +875,7 @@ class Atomicity(SharedTerndb):
 
         readers = [threading.Thread(target=reader) for _ in range(2)]
         movers = [threading.Thread(target=mover) for _ in range(3)]
-        for th in readers + movers:
-            th.start()
-        for th in movers:
-            th.join(120)
-        stop.set()
-        for th in readers:
-            th.join(30)
+        run_until_workers_finish(movers, readers, stop, watcher_timeout=30)
         self.assertEqual(broken, [])
         self.assertEqual(c.call("MGET", "a", "b"), b"*2\r\n$5\r\n94000\r\n$4\r\n6000\r\n")
         c.close()
