@@ -164,13 +164,59 @@ ZSkiplist::Node* ZSkiplist::update_score(Node* node, double score) {
     node->score = score;
     return node;
   }
-  // Moving the node is an unlink and a link, merged so that levels above its height are
-  // written only where it changes gap. An unlink there lowers the span of the old gap's
-  // predecessor and a link raises the new gap's: where both are one node (nearly always
-  // on the top levels, which every walk crosses) the two cancel out, and skipping them
-  // keeps those hot nodes unwritten, and valid in other cores' caches.
+  // Moving the node takes two walks down the list: to its old gap (to unlink it) and to
+  // its new one. On a large set nearly every step of either walk is a cache miss, and
+  // each walk is a chain of dependent loads. So both walks run on the list as it is,
+  // interleaved step by step: the two chains' misses overlap instead of adding up.
+  // The results are then corrected for the node's absence (below).
+  const double old_score = node->score;
+  const std::string_view member = node->member();
   Node* old_update[kMaxLevel];
-  find_update(node->score, node->member(), old_update);
+  size_t old_rank[kMaxLevel];
+  Node* update[kMaxLevel];
+  size_t rank[kMaxLevel];
+  {
+    Node* a = header_;
+    Node* b = header_;
+    size_t rank_a = 0, rank_b = 0;
+    for (int i = level_ - 1; i >= 0; --i) {
+      for (;;) {
+        Node* fa = a->levels()[i].forward;
+        Node* fb = b->levels()[i].forward;
+        const bool step_a = fa && before(fa, old_score, member);
+        const bool step_b = fb && before(fb, score, member);
+        if (!step_a && !step_b) break;
+        if (step_a) {
+          rank_a += a->levels()[i].span;
+          a = fa;
+        }
+        if (step_b) {
+          rank_b += b->levels()[i].span;
+          b = fb;
+        }
+      }
+      old_update[i] = a;
+      old_rank[i] = rank_a;
+      update[i] = b;
+      rank[i] = rank_b;
+    }
+  }
+  // The new gap's predecessors as they are once the node is out: where the walk stopped
+  // on the node itself, the node's own predecessor at that level; and a predecessor
+  // ordered after the node has one node fewer before it.
+  for (int i = 0; i < level_; ++i) {
+    if (update[i] == node) {
+      update[i] = old_update[i];
+      rank[i] = old_rank[i];
+    } else if (update[i] != header_ && !before(update[i], old_score, member)) {
+      --rank[i];
+    }
+  }
+
+  // Unlinking is done below the node's height only. Above it, an unlink lowers the span
+  // of the old gap's predecessor and a link raises the new gap's: where both are one node
+  // (nearly always on the top levels, which every walk crosses) the two cancel out, and
+  // skipping them keeps those hot nodes unwritten, and valid in other cores' caches.
   const int height = static_cast<int>(node->height);
   for (int i = 0; i < height; ++i) {
     Level& prev = old_update[i]->levels()[i];
@@ -186,22 +232,6 @@ ZSkiplist::Node* ZSkiplist::update_score(Node* node, double score) {
   --length_;
   node->score = score;
 
-  // The link walk. Above `height` the spans it adds up still count the node in its old
-  // gap, which shifts rank[i] there and every rank below by the same amount: the
-  // differences rank[0] - rank[i] used below `height` only add spans of levels below it,
-  // all already exact.
-  Node* update[kMaxLevel];
-  size_t rank[kMaxLevel];
-  Node* p = header_;
-  const std::string_view member = node->member();
-  for (int i = level_ - 1; i >= 0; --i) {
-    rank[i] = i == level_ - 1 ? 0 : rank[i + 1];
-    while (p->levels()[i].forward && before(p->levels()[i].forward, score, member)) {
-      rank[i] += p->levels()[i].span;
-      p = p->levels()[i].forward;
-    }
-    update[i] = p;
-  }
   if (height > level_) {
     // The node was alone on its top levels (so they were dropped above): they hold only it.
     for (int i = level_; i < height; ++i) {

@@ -68,6 +68,24 @@ void expect_consistent(const ZSkiplist& sl, const std::set<Item>& ref) {
   }
   EXPECT_EQ(sl.at_rank(0), nullptr);
   EXPECT_EQ(sl.at_rank(ref.size() + 1), nullptr);
+  // Every level of every node: its forward link is the next node at least that tall, and
+  // its span is the distance in ranks (rank() and at_rank() only cross some of them).
+  std::vector<const ZSkiplist::Node*> order;
+  for (auto* n = sl.first(); n; n = n->next()) order.push_back(n);
+  for (size_t pos = 0; pos < order.size(); ++pos) {
+    const ZSkiplist::Node* n = order[pos];
+    for (uint32_t level = 0; level < n->height; ++level) {
+      size_t next = pos + 1;
+      while (next < order.size() && order[next]->height <= level) ++next;
+      const ZSkiplist::Level& link = n->levels()[level];
+      if (next == order.size()) {
+        EXPECT_EQ(link.forward, nullptr) << n->member() << " level " << level;
+      } else {
+        EXPECT_EQ(link.forward, order[next]) << n->member() << " level " << level;
+        EXPECT_EQ(link.span, next - pos) << n->member() << " level " << level;
+      }
+    }
+  }
 }
 
 struct LimitsGuard {
@@ -133,7 +151,43 @@ TEST(ZSkiplist, RandomOperationsKeepRanksAndSpansExact) {
         }
         break;
     }
-    if (step % 500 == 0) expect_consistent(sl, ref);
+    if (step % 50 == 0) expect_consistent(sl, ref);
+  }
+  expect_consistent(sl, ref);
+}
+
+TEST(ZSkiplist, MovesAcrossALargeListKeepSpansExact) {
+  // Taller lists than above, and moves of every length (the walk to the old gap and the
+  // walk to the new one share a prefix for short moves and part early for long ones).
+  ZSkiplist sl;
+  std::set<Item> ref;
+  std::mt19937 rng(777);
+  for (int i = 0; i < 4000; ++i) {
+    std::string m = "member:" + std::to_string(i);
+    double score = static_cast<double>(rng() % 100000);
+    sl.insert(m, score);
+    ref.emplace(score, m);
+  }
+  for (int step = 0; step < 20000; ++step) {
+    std::string m = "member:" + std::to_string(rng() % 4000);
+    ZSkiplist::Node* n = sl.find(m);
+    ASSERT_NE(n, nullptr);
+    double score = n->score;
+    switch (rng() % 3) {
+      case 0:
+        score = static_cast<double>(rng() % 100000);
+        break;
+      case 1:
+        score += static_cast<double>(static_cast<int>(rng() % 200) - 100);
+        break;
+      case 2:  // to either end
+        score = rng() % 2 ? -1e9 : 1e9;
+        break;
+    }
+    ref.erase({n->score, m});
+    ref.emplace(score, m);
+    ASSERT_EQ(sl.update_score(n, score), n);
+    if (step % 2500 == 0) expect_consistent(sl, ref);
   }
   expect_consistent(sl, ref);
 }
