@@ -15,7 +15,8 @@ namespace {
 constexpr size_t kMinBuckets = 4;
 
 // (score, member) order, members compared as bytes.
-bool before(const ZSkiplist::Node* n, double score, std::string_view member) {
+[[gnu::always_inline]] inline bool before(const ZSkiplist::Node* n, double score,
+                                          std::string_view member) {
   return n->score < score || (n->score == score && n->member() < member);
 }
 
