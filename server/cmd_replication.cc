@@ -71,7 +71,10 @@ void start_sync(CommandContext& c, std::string replid, int64_t psync_offset, boo
   }
   ReplicaHello hello = repl.hello(c.client.id);
   repl.forget_hello(c.client.id);
-  if (!is_psync) hello.capa_eof = false;  // SYNC gets the payload with its length
+  if (!is_psync) {
+    hello.capa_eof = false;  // SYNC gets the payload with its length
+    hello.psync = false;
+  }
   replication::StreamLog& log = stream_log();
   bool partial = is_psync && psync_offset > 0 &&
                  log.can_continue(replid, static_cast<uint64_t>(psync_offset - 1));

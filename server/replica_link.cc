@@ -121,7 +121,10 @@ void ReplicaLink::keepalive() {
 
 void ReplicaLink::on_placed(uint64_t offset) {
   if (closed_) return;
-  std::string head = "+FULLRESYNC " + stream_log().replid() + " " + std::to_string(offset) + "\r\n";
+  std::string head;
+  if (hello_.psync) {
+    head = "+FULLRESYNC " + stream_log().replid() + " " + std::to_string(offset) + "\r\n";
+  }
   if (!job_->disk()) {
     eof_mark_ = replication::random_replid();
     head += "$EOF:" + eof_mark_ + "\r\n";

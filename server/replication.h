@@ -65,6 +65,9 @@ struct ReplicaHello {
   bool capa_psync2 = false;
   bool capa_active_expire = false;
   std::string uuid;  // REPLCONF uuid: the replica's node uuid (an active peer)
+  // False for the old SYNC (redis-cli --rdb sends it): the payload comes with no
+  // +FULLRESYNC line before it, which such a client would take for the payload's length.
+  bool psync = true;
 };
 
 // INFO stats' sync_* counters.

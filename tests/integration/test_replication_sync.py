@@ -6,9 +6,12 @@ asynchronously (`repl-diskless-load swapdb`) while serving its old data."""
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import string
+import subprocess
+import tempfile
 import time
 import unittest
 
@@ -204,18 +207,13 @@ class ReplicationSyncTest(harness.StartsServers):
         try:
             s.sendall(b"SYNC\r\n")
             data = b""
-            # Skip newlines sent while waiting and a +FULLRESYNC line, up to `$<length>`.
-            while True:
-                data = data.lstrip(b"\n")
-                if b"\r\n" in data:
-                    head, rest = data.split(b"\r\n", 1)
-                    if not head.startswith(b"+"):
-                        break
-                    data = rest
-                    continue
+            # Newlines may come while the snapshot is made; then `$<length>`, with no
+            # +FULLRESYNC line before it (that is PSYNC's answer only).
+            while b"\r\n" not in data.lstrip(b"\n"):
                 chunk = s.recv(65536)
                 self.assertTrue(chunk)
                 data += chunk
+            head, rest = data.lstrip(b"\n").split(b"\r\n", 1)
             self.assertRegex(head, rb"^\$\d+$")
             size = int(head[1:])
             while len(rest) < size:
@@ -227,6 +225,35 @@ class ReplicationSyncTest(harness.StartsServers):
         finally:
             s.close()
         self.assertIn(DISK_FORK, master.log())
+
+    def test_redis_cli_rdb_backup_loads_into_redis_server(self):
+        # `redis-cli --rdb` (REPLCONF rdb-only, then SYNC) saves the payload as a file; a
+        # redis-server started on that file has the data.
+        for diskless in ("no", "yes"):
+            with self.subTest(diskless=diskless):
+                master = self.start(terndb("--repl-diskless-sync", diskless))
+                mc = master.client()
+                mc.set("backup:str", "v" * 100)
+                mc.rpush("backup:list", "a", "b", "c")
+                mc.hset("backup:hash", mapping={"f1": "1", "f2": "2"})
+                out_dir = tempfile.mkdtemp(prefix="terndb-backup-")
+                try:
+                    path = os.path.join(out_dir, "dump.rdb")
+                    res = subprocess.run(["redis-cli", "-p", str(master.port), "--rdb", path],
+                                         capture_output=True, timeout=60)
+                    self.assertEqual(res.returncode, 0, res.stderr)
+                    with open(path, "rb") as f:
+                        self.assertEqual(f.read(5), b"REDIS")
+                    ref = self.start(redis("--dir", out_dir, "--dbfilename", "dump.rdb"))
+                    rc = ref.client()
+                    wait_until(lambda: rc.info("persistence").get("loading") == 0, 30,
+                               what="redis-server load")
+                    self.assertEqual(rc.get("backup:str"), b"v" * 100)
+                    self.assertEqual(rc.lrange("backup:list", 0, -1), [b"a", b"b", b"c"])
+                    self.assertEqual(rc.hgetall("backup:hash"), {b"f1": b"1", b"f2": b"2"})
+                    self.assertEqual(digest(rc), digest(mc))
+                finally:
+                    shutil.rmtree(out_dir, ignore_errors=True)
 
     # --- repl-diskless-sync-delay / max-replicas ---------------------------------------
 
