@@ -29,6 +29,19 @@ bool needs_shard_locks(const CommandSpec& spec, const ClientState& client) {
 
 }  // namespace
 
+bool ScriptBusy::spin_until_idle() const {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (running_.load(std::memory_order_acquire) == 0) return true;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+  }
+}
+
 ScriptBusy& ScriptBusy::instance() {
   // Never destroyed: io threads may still consult it while the process exits.
   static ScriptBusy* busy = new ScriptBusy();
@@ -64,6 +77,7 @@ ScriptBusy::KillResult ScriptBusy::kill(bool force) {
 bool ScriptBusy::refuse(Server& server, Worker& worker, ClientState& client,
                         const CommandSpec& spec, protocol::ReplyBuilder& reply) {
   if (running_.load(std::memory_order_acquire) == 0) return false;  // the common case
+  if (spin_until_idle()) return false;
   const int64_t limit = server.opt_lua_time_limit.num.load(std::memory_order_relaxed);
   {
     // Wait while a script runs and has not yet passed the limit (0: no limit, wait for

@@ -66,6 +66,16 @@ class ScriptBusy {
               protocol::ReplyBuilder& reply);
 
  private:
+  // A command that finds a script running first spins this long for its end before it
+  // sleeps. Scripts are mostly short (a 10-call script takes about 10 µs), and with two io
+  // threads running scripts in turn, sleeping cost a futex wait, a wake-up call from the
+  // script's thread and two context switches per turn. With EVALSHA of a 10-call script
+  // from 50 clients without pipelining, the spin cut context switches by about a third and
+  // raised the rate by about 8% (medians of 8 alternated runs on two cores).
+  static constexpr int kSpinMicros = 20;
+  // True once no script runs; false after kSpinMicros with one still running.
+  bool spin_until_idle() const;
+
   std::atomic<uint64_t> running_{0};  // id of the running script, 0 when none
   std::atomic<int64_t> started_ms_{0};
   std::atomic<bool> wrote_{false};
