@@ -294,7 +294,7 @@ void register_memory_options(Registry& r) {
   integer(r, "active-defrag-cycle-min", 1, 1, 99).accepted_only();
   integer(r, "active-defrag-cycle-max", 25, 1, 99).accepted_only();
   integer(r, "active-defrag-max-scan-fields", 1000, 1, kLongMax).accepted_only();
-  yes_no(r, "jemalloc-bg-thread", true).accepted_only();
+  yes_no(r, "jemalloc-bg-thread", true);  // applied by the server (server/memory_stats.h)
   yes_no(r, "activerehashing", true).accepted_only();
   one_of(r, "oom-score-adj", "no")
       .enums({{"no", 0}, {"yes", 1}, {"relative", 1}, {"absolute", 2}})

@@ -15,6 +15,7 @@
 #include "conf/config_registry.h"
 #include "conf/env_settings.h"
 #include "server/log.h"
+#include "server/memory_stats.h"
 #include "server/metrics_http.h"
 #include "server/server.h"
 #include "server/version.h"
@@ -144,6 +145,12 @@ int main(int argc, char** argv) {
   };
 
   if (config.flag("daemonize")) daemonize();
+  // After daemonize(): a forked child does not inherit jemalloc's background thread.
+  server::set_allocator_background_thread(config.flag("jemalloc-bg-thread"));
+  config.find("jemalloc-bg-thread")->on_change = [&config](std::string&) {
+    server::set_allocator_background_thread(config.flag("jemalloc-bg-thread"));
+    return true;
+  };
   std::string pidfile = config.text("pidfile");
   if (!pidfile.empty()) {
     if (FILE* f = fopen(pidfile.c_str(), "w")) {

@@ -162,6 +162,11 @@ bool purge_allocator() {
   return mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0) == 0;
 }
 
+bool set_allocator_background_thread(bool on) {
+  if (!jemalloc_present()) return false;
+  return mallctl("background_thread", nullptr, nullptr, &on, sizeof(on)) == 0;
+}
+
 uint64_t peak_allocated() {
   return g_peak.load(std::memory_order_relaxed);
 }

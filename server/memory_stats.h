@@ -34,6 +34,12 @@ bool thread_counters_available();
 int64_t registered_threads_live_bytes();
 // Returns unused dirty pages to the system (MEMORY PURGE); false without jemalloc.
 bool purge_allocator();
+// jemalloc's background thread (`jemalloc-bg-thread`, on by default as in Redis): it
+// returns freed pages to the system on its own schedule. Without it, the threads that
+// allocate do that work inline, and each return of pages from a multi-threaded process
+// makes the kernel interrupt the other cores running it to flush their TLBs. False
+// without jemalloc.
+bool set_allocator_background_thread(bool on);
 // The highest `allocated` seen by read_memory_stats() so far.
 uint64_t peak_allocated();
 // `allocated` when the program started.

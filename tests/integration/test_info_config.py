@@ -9,6 +9,7 @@ import unittest
 
 import harness
 from harness import RedisServer, SideBySide, Terndb, main
+from repl_util import wait_until
 
 class ClosesConnections:
     """Connections opened with self.conn(server) close when the test ends."""
@@ -417,6 +418,41 @@ class RuntimeEffects(ClosesConnections, unittest.TestCase):
             os.rmdir(other_dir)
         finally:
             srv.stop()
+
+
+    def test_jemalloc_background_thread_follows_its_setting(self):
+        def allocator_threads(srv):
+            names = []
+            task_dir = "/proc/%d/task" % srv.proc.pid
+            for tid in os.listdir(task_dir):
+                try:
+                    with open(os.path.join(task_dir, tid, "comm")) as f:
+                        names.append(f.read().strip())
+                except FileNotFoundError:
+                    pass  # the thread ended meanwhile
+            return names.count("jemalloc_bg_thd")
+
+        for start_with in ("yes", "no"):
+            srv = Terndb("--jemalloc-bg-thread", start_with)
+            try:
+                c = self.conn(srv)
+                allocator = info_fields(c, "memory")["mem_allocator"]
+                if not allocator.startswith("jemalloc"):
+                    self.skipTest("built without jemalloc (%s)" % allocator)
+                if start_with == "yes":
+                    self.assertGreater(allocator_threads(srv), 0)
+                    self.assertEqual(c.call("CONFIG", "SET", "jemalloc-bg-thread", "no"),
+                                     b"+OK\r\n")
+                    wait_until(lambda: allocator_threads(srv) == 0, 5,
+                                       what="background threads to stop")
+                else:
+                    self.assertEqual(allocator_threads(srv), 0)
+                    self.assertEqual(c.call("CONFIG", "SET", "jemalloc-bg-thread", "yes"),
+                                     b"+OK\r\n")
+                    wait_until(lambda: allocator_threads(srv) > 0, 5,
+                                       what="a background thread to start")
+            finally:
+                srv.stop()
 
 
 class Rewrite(ClosesConnections, unittest.TestCase):
