@@ -201,6 +201,13 @@ void mget_command(CommandContext& c) {
 void mset_generic(CommandContext& c, bool nx) {
   if (c.argc() % 2 == 0) return c.wrong_arity();
   storage::ShardLocks locks(c.keyspace(), shard_indexes(c, 1, 2), c.all_locked);
+  {
+    std::string_view keys[storage::kMaxPrefetchedKeys];
+    size_t n = 0;
+    for (size_t i = 1; i < c.argc() && n < storage::kMaxPrefetchedKeys; i += 2)
+      keys[n++] = c.arg(i);
+    storage::prefetch_lookups(c.keyspace(), c.db(), keys, n);
+  }
   if (nx) {
     for (size_t i = 1; i < c.argc(); i += 2) {
       KeyHandle k(c.keyspace(), c.db(), c.arg(i), c.now, true);

@@ -35,6 +35,18 @@ int highest_held_shard() {
   return t_highest_held_shard;
 }
 
+void prefetch_lookups(Keyspace& ks, int db, const std::string_view* keys, size_t count) {
+  count = std::min(count, kMaxPrefetchedKeys);
+  const Table* tables[kMaxPrefetchedKeys];
+  uint64_t hashes[kMaxPrefetchedKeys];
+  for (size_t i = 0; i < count; ++i) {
+    hashes[i] = hash_key(keys[i]);
+    tables[i] = &ks.shard(ks.shard_of(hashes[i])).dbs[static_cast<size_t>(db)];
+    tables[i]->prefetch_slot(hashes[i]);
+  }
+  for (size_t i = 0; i < count; ++i) tables[i]->prefetch_first_entry(hashes[i]);
+}
+
 void Keyspace::lock_all() {
   for (auto& s : shards_) s->mu.lock();
   t_highest_held_shard = static_cast<int>(shards_.size()) - 1;

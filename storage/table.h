@@ -70,6 +70,16 @@ class Table {
   // The link (bucket slot or predecessor's `next`) that points at the key's entry, or
   // nullptr. Valid until the table is modified.
   Entry** find(std::string_view key, uint64_t hash) const;
+  // Hints for a command that looks up several keys (storage::prefetch_lookups): start
+  // loading the bucket slot of `hash`; once that is in, start loading its first entry.
+  void prefetch_slot(uint64_t hash) const {
+    if (buckets_) __builtin_prefetch(&buckets_[index(hash)]);
+  }
+  void prefetch_first_entry(uint64_t hash) const {
+    if (buckets_) {
+      if (const Entry* e = buckets_[index(hash)]) __builtin_prefetch(e);
+    }
+  }
   // Adds an entry whose key is not present.
   void insert(Entry* e, uint64_t hash);
   // Puts `e` where *link's entry was (same key). Does not free the old entry.
